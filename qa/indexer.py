@@ -1,0 +1,176 @@
+"""Building and updating the stored index from loaded articles.
+
+Incremental by content: every article's content hash is kept in the manifest.
+Unchanged articles keep their chunks and vectors, renamed ones (same hash under
+a new doc_id) reuse them too, changed and new ones are chunked and embedded,
+deleted ones disappear from every store. The same content under two names is
+indexed once and reported as a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa import store
+from qa.chunking import chunk_spans
+from qa.embedding import Embedder
+from qa.lexical import LexicalIndex
+from qa.loading import Skipped, content_hash
+from qa.settings import Settings
+from qa.types import Article, Chunk
+from qa.vector import VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    def start(self, total: int, what: str) -> None: ...
+    def advance(self, n: int) -> None: ...
+    def close(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, total: int, what: str) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one `qa index` run did."""
+
+    articles: int
+    chunks: int
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    renamed: int
+    duplicates: tuple[tuple[str, str], ...]  # (duplicate doc_id, the doc_id indexed instead)
+    skipped: tuple[Skipped, ...]
+    embedded_chunks: int
+    seconds: float
+    model: str
+    index: str
+    changed: bool = field(default=True)
+
+
+def passage_text(article: Article, chunk_start: int, chunk_text: str) -> str:
+    """What is embedded and lexically indexed for a chunk: its text, with the
+    article title in front unless the chunk already opens with it."""
+    if chunk_start == 0 and article.text.lstrip().startswith(article.title):
+        return chunk_text
+    return f"{article.title}\n{chunk_text}"
+
+
+def update_index(index_dir: Path, articles: list[Article] | tuple[Article, ...], skipped: tuple[Skipped, ...],
+                 embedder: Embedder, settings: Settings, *, rebuild: bool = False,
+                 progress: Progress | None = None) -> IndexReport:
+    """Bring the index at `index_dir` up to date with `articles`."""
+    t0 = time.perf_counter()
+    progress = progress or NoProgress()
+    old: store.StoredIndex | None = None
+    if not rebuild and store.current_version(index_dir) is not None:
+        old = store.load(index_dir)
+        store.check_compatible(old.manifest, embedder.model_id, embedder.dimension, index_dir)
+        if old.manifest.settings != settings.index_settings():
+            raise store.IndexMismatch(
+                f"index at {index_dir} was built with settings {old.manifest.settings}, now "
+                f"{settings.index_settings()} is asked for. Rebuild it: qa index --rebuild --index {index_dir}"
+            )
+
+    old_hashes = old.manifest.articles if old else {}
+    old_by_hash: dict[str, str] = {}
+    for doc_id, h in old_hashes.items():
+        old_by_hash.setdefault(h, doc_id)
+    old_chunks_by_doc: dict[str, list[Chunk]] = {}
+    for c in old.chunks if old else []:
+        old_chunks_by_doc.setdefault(c.doc_id, []).append(c)
+
+    # classify
+    kept: list[Article] = []
+    hashes: dict[str, str] = {}
+    seen_hash: dict[str, str] = {}
+    duplicates: list[tuple[str, str]] = []
+    added = updated = unchanged = renamed = 0
+    renamed_from: set[str] = set()
+    for a in sorted(articles, key=lambda a: a.doc_id):
+        h = content_hash(a)
+        if h in seen_hash:
+            duplicates.append((a.doc_id, seen_hash[h]))
+            continue
+        seen_hash[h] = a.doc_id
+        kept.append(a)
+        hashes[a.doc_id] = h
+        if old_hashes.get(a.doc_id) == h:
+            unchanged += 1
+        elif a.doc_id in old_hashes:
+            updated += 1
+        elif h in old_by_hash:
+            renamed += 1
+            renamed_from.add(old_by_hash[h])
+        else:
+            added += 1
+    removed = sum(1 for d in old_hashes if d not in hashes and d not in renamed_from)
+
+    # chunk: reuse old spans and vectors where the content is unchanged
+    chunks: list[Chunk] = []
+    reuse_old_ids: list[int] = []
+    reuse_new_ids: list[int] = []
+    to_embed_ids: list[int] = []
+    to_embed_text: list[str] = []
+    for a in kept:
+        source_doc = old_by_hash.get(hashes[a.doc_id]) if old else None
+        if source_doc is not None and source_doc in old_chunks_by_doc:
+            for oc in old_chunks_by_doc[source_doc]:
+                cid = len(chunks)
+                chunks.append(Chunk(cid, a.doc_id, oc.start, oc.end, oc.text))
+                reuse_old_ids.append(oc.chunk_id)
+                reuse_new_ids.append(cid)
+        else:
+            for span in chunk_spans(a.text, settings.chunk_size, settings.chunk_overlap):
+                cid = len(chunks)
+                text = a.text[span.start : span.end]
+                chunks.append(Chunk(cid, a.doc_id, span.start, span.end, text))
+                to_embed_ids.append(cid)
+                to_embed_text.append(passage_text(a, span.start, text))
+
+    changed = bool(added or updated or removed or renamed) or old is None
+    if not changed:
+        progress.close()
+        return IndexReport(len(kept), len(chunks), 0, 0, 0, unchanged, 0, tuple(duplicates), tuple(skipped),
+                           0, time.perf_counter() - t0, embedder.model_id, str(index_dir), changed=False)
+
+    vectors = np.zeros((len(chunks), embedder.dimension), np.float32)
+    if reuse_old_ids:
+        vectors[reuse_new_ids] = old.vectors.vectors(np.array(reuse_old_ids))  # type: ignore[union-attr]
+    if to_embed_text:
+        progress.start(len(to_embed_text), "embedding chunks")
+        try:
+            vectors[to_embed_ids] = embedder.embed_documents(to_embed_text, progress=progress.advance)
+        finally:
+            progress.close()
+    by_id = {a.doc_id: a for a in kept}
+    lexical = LexicalIndex.build([passage_text(by_id[c.doc_id], c.start, c.text) for c in chunks])
+    manifest = store.Manifest(
+        format_version=store.FORMAT_VERSION, embedder=embedder.model_id, dimension=embedder.dimension,
+        settings=settings.index_settings(), articles=hashes,
+        counts={"articles": len(kept), "chunks": len(chunks)}, created=store.now_iso(),
+        libraries=store.library_versions(),
+    )
+    store.write(index_dir, manifest, kept, chunks, VectorIndex.build(vectors), lexical)
+    return IndexReport(len(kept), len(chunks), added, updated, removed, unchanged, renamed, tuple(duplicates),
+                       tuple(skipped), len(to_embed_text), time.perf_counter() - t0, embedder.model_id,
+                       str(index_dir))
+

@@ -1,0 +1,63 @@
+"""The lexical index: BM25 (bm25s) over normalised, stop-worded, stemmed terms.
+
+Stored with bm25s' own `save` (JSON + .npy arrays, loaded with
+allow_pickle=False). Rows are chunk positions in the chunk store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from qa import arabic
+
+
+class LexicalIndex:
+    def __init__(self, bm25: bm25s.BM25 | None, size: int) -> None:
+        self._bm25 = bm25
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: Sequence[str], *, stem: bool = True) -> LexicalIndex:
+        tokens = [arabic.terms(t, stem=stem) or ["\u2205"] for t in texts]
+        if not tokens:
+            return cls(None, 0)
+        bm25 = bm25s.BM25()
+        bm25.index(tokens, show_progress=False)
+        return cls(bm25, len(tokens))
+
+    def search(self, query: str, k: int, *, stem: bool = True) -> list[tuple[int, float]]:
+        """(row, score) pairs, best first; rows with score 0 are left out."""
+        if self._bm25 is None or self.size == 0:
+            return []
+        q = [t for t in arabic.terms(query, stem=stem) if t in self._bm25.vocab_dict]
+        if not q:
+            return []
+        rows, scores = self._bm25.retrieve([q], k=min(k, self.size), show_progress=False, n_threads=1)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(folder))
+        (folder / "size.txt").write_text(str(self.size), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        size = int((folder / "size.txt").read_text(encoding="utf-8"))
+        if size == 0:
+            return cls(None, 0)
+        return cls(bm25s.BM25.load(str(folder), allow_pickle=False), size)
+
+
+def idf_weights(texts: Sequence[str]) -> dict[str, float]:
+    """Term -> inverse document frequency over `texts` (for evidence scoring)."""
+    df: dict[str, int] = {}
+    for t in texts:
+        for term in set(arabic.terms(t)):
+            df[term] = df.get(term, 0) + 1
+    n = max(len(texts), 1)
+    return {term: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for term, c in df.items()}

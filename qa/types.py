@@ -1,0 +1,83 @@
+"""The frozen records that pass between pipeline stages.
+
+Offsets are character offsets into `Article.text`, the original text exactly as
+loaded: `article.text[chunk.start:chunk.end] == chunk.text` always holds, and the
+same is true of a citation's quote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as loaded, text untouched."""
+
+    doc_id: str
+    title: str
+    text: str
+    source: str | None = None
+    url: str | None = None
+    date: str | None = None
+    author: str | None = None
+    path: str | None = None  # file it came from, relative to the docs folder
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open character range [start, end) of an article's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage of one article."""
+
+    chunk_id: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the per-retriever ranks."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The evidence behind one `[n]` marker of an answer."""
+
+    n: int
+    doc_id: str
+    title: str
+    quote: str
+    start: int  # offsets of the quote in the article text
+    end: int
+    chunk: Chunk
+    score: float
+    source: str | None = None
+    url: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A composed reply: quoted sentences marked [n], or a refusal."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = field(default_factory=tuple)
+    language: str = "ar"
