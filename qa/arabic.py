@@ -46,7 +46,7 @@ def normalize(text: str) -> str:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-# Function words and question words, in normalised form. Dropping them keeps
+# Function words and question words (normalised when the set is built). Dropping them keeps
 # BM25 and the evidence score about content words; the question words
 # (من ما ماذا متى اين كم هل لماذا كيف) carry no topic.
 _AR_STOP = """
@@ -63,7 +63,7 @@ a an the of in on at to for from by with about as is are was were be been being
 who whom whose what which when where why how do does did is it its this that these those
 and or but not no yes his her their he she they i you we me my our your
 """
-STOPWORDS = frozenset(_AR_STOP.split()) | frozenset(_EN_STOP.split())
+STOPWORDS = frozenset(normalize(w) for w in (_AR_STOP + _EN_STOP).split())
 
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")

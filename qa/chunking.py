@@ -29,26 +29,32 @@ HEADING_MAX_CHARS = 160
 _SEPARATORS = ["\n", "؟ ", "? ", "! ", ". ", "؛ ", "، ", ", ", " ", ""]
 
 
-def blocks(text: str) -> list[Span]:
-    """Blank-line separated blocks, headings merged forward, SEO lines dropped."""
-    raw: list[Span] = []
+def segments(text: str) -> list[list[Span]]:
+    """Blocks grouped into runs that no chunk may cross: a dropped SEO line
+    ends a run, so no chunk (a contiguous span) can contain it."""
+    runs: list[list[Span]] = [[]]
     pos = 0
-    for m in _BLANK.finditer(text):
-        raw.append(Span(pos, m.start()))
-        pos = m.end()
-    raw.append(Span(pos, len(text)))
-    spans = []
-    for s in raw:
-        a, b = s.start, s.end
+    bounds = [(m.start(), m.end()) for m in _BLANK.finditer(text)] + [(len(text), len(text))]
+    for cut, nxt in bounds:
+        a, b = pos, cut
+        pos = nxt
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if b > a and not _SEO.match(text[a:b]):
-            spans.append(Span(a, b))
+        if b <= a:
+            continue
+        if _SEO.match(text[a:b]):
+            runs.append([])
+        else:
+            runs[-1].append(Span(a, b))
+    return [_merge_headings(text, run) for run in runs if run]
+
+
+def _merge_headings(text: str, run: list[Span]) -> list[Span]:
     merged: list[Span] = []
     pending: Span | None = None
-    for s in spans:
+    for s in run:
         if pending is not None:
             s = Span(pending.start, s.end)
             pending = None
@@ -59,6 +65,11 @@ def blocks(text: str) -> list[Span]:
     if pending is not None:
         merged.append(pending)
     return merged
+
+
+def blocks(text: str) -> list[Span]:
+    """Blank-line separated blocks, headings merged forward, SEO lines dropped."""
+    return [b for run in segments(text) for b in run]
 
 
 def is_heading(block: str) -> bool:
@@ -82,21 +93,22 @@ def chunk_spans(text: str, size: int, overlap: int = 0) -> list[Span]:
     if size < 50:
         raise ValueError(f"chunk_size must be at least 50 characters, got {size}")
     out: list[Span] = []
-    cur: Span | None = None
-    for blk in blocks(text):
-        if blk.end - blk.start > size:
-            if cur is not None:
-                out.append(cur)
-                cur = None
-            out.extend(_split_large(text, blk, size, overlap))
-        elif cur is not None and blk.end - cur.start <= size:
-            cur = Span(cur.start, blk.end)
-        else:
-            if cur is not None:
-                out.append(cur)
-            cur = blk
-    if cur is not None:
-        out.append(cur)
+    for run in segments(text):
+        cur: Span | None = None
+        for blk in run:
+            if blk.end - blk.start > size:
+                if cur is not None:
+                    out.append(cur)
+                    cur = None
+                out.extend(_split_large(text, blk, size, overlap))
+            elif cur is not None and blk.end - cur.start <= size:
+                cur = Span(cur.start, blk.end)
+            else:
+                if cur is not None:
+                    out.append(cur)
+                cur = blk
+        if cur is not None:
+            out.append(cur)
     return out
 
 

@@ -139,7 +139,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     s = Settings()
     if getattr(args, "model", None):
         s = s.with_(model=args.model)
-    if getattr(args, "top_k", None):
+    if getattr(args, "top_k", None) is not None:
         if args.top_k < 1:
             raise UserError(f"--top-k must be at least 1, got {args.top_k}")
         s = s.with_(top_k=args.top_k)
@@ -165,7 +165,7 @@ def _open(args: argparse.Namespace) -> Assistant:
         report = build_or_update(docs, index, _settings(args), progress=TqdmProgress())
         print(report_text(report), file=sys.stderr)
     settings = None
-    if getattr(args, "model", None) or getattr(args, "top_k", None):
+    if getattr(args, "model", None) or getattr(args, "top_k", None) is not None:
         manifest = store.read_manifest(index)
         settings = _settings(args)
         if not args.model and manifest is not None:
@@ -175,7 +175,7 @@ def _open(args: argparse.Namespace) -> Assistant:
 
 def _read_batch(path: str) -> Iterator[tuple[Any, str]]:
     try:
-        f = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+        f = sys.stdin if path == "-" else open(path, encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot read --batch file {path}: {exc.strerror}") from exc
     with f:
@@ -234,8 +234,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     modes = ["hybrid", "dense", "bm25-plain"] if args.compare else ["hybrid"]
     t0 = time.perf_counter()
+    records: list = []
     results = evaluate_squad(path, settings, modes=modes, limit=args.limit,
-                             index_dir=Path(args.index) if args.index else None)
+                             index_dir=Path(args.index) if args.index else None,
+                             holdout_every=args.holdout_every, records=records)
+    if args.dump:
+        with open(args.dump, "w", encoding="utf-8") as f:
+            for rec in records:
+                f.write(json.dumps(asdict(rec), ensure_ascii=False) + "\n")
     if args.json:
         _emit({"file": str(path), "seconds": round(time.perf_counter() - t0, 1),
                "results": [asdict(r) for r in results]})
@@ -269,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=helptext)
         sp.add_argument("question", nargs="?", help="the question")
         common(sp)
-        sp.add_argument("--batch", metavar="FILE.jsonl", help='questions, one {"id", "question"} per line ("-" = stdin)')
+        sp.add_argument("--batch", metavar="FILE.jsonl",
+                        help='questions, one {"id", "question"} per line ("-" = stdin)')
         sp.add_argument("--top-k", type=int, default=None, help="hits to retrieve (default 5)")
         sp.set_defaults(func=func)
 
@@ -279,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--compare", action="store_true", help="also run the dense-only and plain BM25 baselines")
     sp.add_argument("--limit", type=int, default=None, help="evaluate the first N questions only")
     sp.add_argument("--index", default=None, help="keep the evaluation index in this folder (reused if current)")
+    sp.add_argument("--holdout-every", type=int, default=None, metavar="K",
+                    help="leave every K-th article out of the index; its questions must be refused")
+    sp.add_argument("--dump", metavar="FILE.jsonl", help="write per-question results here")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)
     return p

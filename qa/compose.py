@@ -3,15 +3,16 @@
 The composer reads the sentences of the top retrieved chunks and scores each
 against the question: the IDF-weighted share of the question's content terms
 (normalised, stemmed) that the sentence contains, its dense similarity to the
-question when an embedder is given (this is what lets an English question
-quote an Arabic sentence), and the rank of its chunk. The best one to
+question when few question words occur in the passages (this is what lets
+an English question quote an Arabic sentence), and the rank of its chunk. The best one to
 `max_sentences` sentences are quoted verbatim, each marked [n] and cited with
 its exact offsets.
 
 Refusal: the evidence score is the larger of (a) the IDF-weighted share of
 question terms found in the best passage and (b) the best passage's dense
-similarity mapped onto [0, 1]; below `settings.refuse_below` the assistant
-says it found nothing, in the question's language, and cites nothing.
+similarity mapped onto [0, 1] (only (b) when the question is in another
+language than the passages); below `settings.refuse_below` the assistant says
+it found nothing, in the question's language, and cites nothing.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from qa.types import Answer, Article, Citation, Hit
 REFUSAL_AR = "لم أجد في المقالات المفهرسة ما يجيب عن هذا السؤال."
 REFUSAL_EN = "I could not find anything in the indexed articles that answers this question."
 
-# Dense cosine similarities of e5-style models sit in a narrow band; this maps
-# the band onto [0, 1] for the evidence score (calibrated on ARCD, see README).
-DENSE_FLOOR = 0.80
-DENSE_CEIL = 0.90
+# Dense cosine similarities of e5-style models sit in a narrow band; these map
+# the band onto [0, 1] for the evidence score (calibrated on ARCD with held-out
+# articles, see README). Cross-lingual similarities run lower.
+DENSE_BAND = (0.80, 0.90)
+CROSS_BAND = (0.74, 0.82)
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,9 @@ def _coverage(q_weights: Mapping[str, float], text_terms: set[str]) -> float:
     return sum(w for t, w in q_weights.items() if t in text_terms) / total
 
 
-def _dense01(cos: float) -> float:
-    return float(min(1.0, max(0.0, (cos - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR))))
+def _band(cos: float, band: tuple[float, float]) -> float:
+    lo, hi = band
+    return float(min(1.0, max(0.0, (cos - lo) / (hi - lo))))
 
 
 def question_weights(question: str, idf: Mapping[str, float]) -> dict[str, float]:
@@ -63,20 +66,30 @@ def question_weights(question: str, idf: Mapping[str, float]) -> dict[str, float
     return {t: idf.get(t, top) for t in dict.fromkeys(arabic.terms(question))}
 
 
-def evidence(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
-             idf: Mapping[str, float]) -> float:
-    """How well the best hits support an answer, in [0, 1]."""
+@dataclass(frozen=True)
+class Evidence:
+    """How well the top hits support an answer."""
+
+    lexical: float  # IDF-weighted share of question terms in the best top passage
+    dense: float  # best raw dense cosine among the top passages (0 if none)
+    cross_lingual: bool  # question and passages in different scripts
+    score: float  # in [0, 1]; refuse below settings.refuse_below
+
+
+def assess(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
+           idf: Mapping[str, float]) -> Evidence:
     if not hits:
-        return 0.0
+        return Evidence(0.0, 0.0, False, 0.0)
     from qa.indexer import passage_text
 
+    top = hits[:3]
     qw = question_weights(question, idf)
-    lex = max(
-        _coverage(qw, set(arabic.terms(passage_text(articles[h.chunk.doc_id], h.chunk.start, h.chunk.text))))
-        for h in hits[:3]
-    )
-    dense = max((_dense01(h.dense_score) for h in hits[:3] if h.dense_score is not None), default=0.0)
-    return max(lex, dense)
+    texts = [passage_text(articles[h.chunk.doc_id], h.chunk.start, h.chunk.text) for h in top]
+    lex = max(_coverage(qw, set(arabic.terms(t))) for t in texts)
+    dense = max((h.dense_score for h in top if h.dense_score is not None), default=0.0)
+    cross = arabic.is_arabic(question) != arabic.is_arabic(texts[0])
+    score = _band(dense, CROSS_BAND) if cross else max(lex, _band(dense, DENSE_BAND))
+    return Evidence(lex, dense, cross, score)
 
 
 def compose(question: str, hits: Sequence[Hit], articles: Mapping[str, Article], idf: Mapping[str, float],
@@ -84,7 +97,8 @@ def compose(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
             query_vector: np.ndarray | None = None) -> Answer:
     """Answer `question` from `hits` by quoting their best sentences."""
     lang = "ar" if arabic.is_arabic(question) or not arabic.words(question) else "en"
-    if evidence(question, hits, articles, idf) < settings.refuse_below:
+    ev = assess(question, hits, articles, idf)
+    if ev.score < settings.refuse_below:
         return Answer(question, REFUSAL_AR if lang == "ar" else REFUSAL_EN, True, (), lang)
 
     qw = question_weights(question, idf)
@@ -96,24 +110,28 @@ def compose(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
     if not spans:
         return Answer(question, REFUSAL_AR if lang == "ar" else REFUSAL_EN, True, (), lang)
 
+    lexical = [_coverage(qw, set(arabic.terms(text))) for *_, text in spans]
     dense = np.zeros(len(spans), np.float32)
-    if embedder is not None:
+    if embedder is not None and (ev.cross_lingual or max(lexical) < settings.dense_sentences_below):
+        # The question's words are not in the passages (another language, or a
+        # paraphrase): compare meanings instead, for the top chunks' sentences.
+        near = [i for i, sp in enumerate(spans) if sp[0] < settings.dense_sentence_chunks or ev.cross_lingual]
         qv = embedder.embed_query(question) if query_vector is None else query_vector
-        dense = embedder.embed_documents([t for *_, t in spans]) @ qv
+        dense[near] = embedder.embed_documents([spans[i][4] for i in near]) @ qv
 
     cands = []
     seen: set[str] = set()
-    for (rank, hit, a, b, text), dsim in zip(spans, dense, strict=True):
+    for (rank, hit, a, b, text), lex, dsim in zip(spans, lexical, dense, strict=True):
         key = arabic.normalize(text)
         if key in seen:
             continue
         seen.add(key)
-        lex = _coverage(qw, set(arabic.terms(text)))
-        score = lex + _dense01(float(dsim)) * 0.5 + 0.15 / (rank + 1)
+        score = lex + _band(float(dsim), CROSS_BAND if ev.cross_lingual else DENSE_BAND) * 0.5 + 0.15 / (rank + 1)
         cands.append(Candidate(rank, hit, a, b, lex, float(dsim), score))
     cands.sort(key=lambda c: -c.score)
     best = cands[0]
-    chosen = [best] + [c for c in cands[1:] if c.score >= 0.8 * best.score][: settings.max_sentences - 1]
+    close = [c for c in cands[1:] if c.score >= 0.8 * best.score]
+    chosen = [best, *close[: settings.max_sentences - 1]]
 
     citations = []
     parts = []

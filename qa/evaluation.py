@@ -4,7 +4,8 @@ asked; the gold paragraph's rank and the composed answer are scored.
 
 Metrics: recall@1, recall@5, MRR@10 of the gold paragraph; answer containment
 (the normalised gold answer inside the normalised composed answer); mean
-answer length in words; refusal rate; ask latency p50/p95.
+answer length in words (answered questions); false refusals; ask latency
+p50/p95. With held-out articles: the share of their questions refused.
 
 Modes: "hybrid" (the product), "dense" (dense retrieval only) and
 "bm25-plain" (BM25 over lower-cased words with no Arabic processing at all);
@@ -26,6 +27,7 @@ import numpy as np
 
 from qa import arabic, store
 from qa.assistant import Assistant
+from qa.compose import assess
 from qa.embedding import load_embedder
 from qa.indexer import update_index
 from qa.settings import Settings
@@ -45,27 +47,48 @@ class Question:
 @dataclass(frozen=True)
 class EvalResult:
     mode: str
-    questions: int
+    questions: int  # answerable ones (their paragraph is indexed)
+    out_of_scope: int  # questions whose article was held out of the index
     recall_at_1: float
     recall_at_5: float
     mrr: float
     containment: float
-    refused: float
     answer_words: float
     latency_p50_ms: float
     latency_p95_ms: float
+    refusal_recall: float | None  # share of out-of-scope questions refused
+    false_refusals: float  # share of answerable questions refused
 
 
-def load_squad(path: Path) -> tuple[list[Article], list[Question]]:
+@dataclass(frozen=True)
+class QuestionRecord:
+    qid: str
+    mode: str
+    in_scope: bool
+    rank: int | None
+    contained: bool
+    refused: bool
+    lexical: float
+    dense: float
+    cross_lingual: bool
+
+
+def load_squad(path: Path, holdout_every: int | None = None) -> tuple[list[Article], list[Question]]:
+    """Paragraphs as articles and the questions. With `holdout_every` = k, every
+    k-th Wikipedia article is left out of the returned articles and its
+    questions get doc_id None: they are out of scope and should be refused."""
     data = json.loads(path.read_text(encoding="utf-8"))
     articles, questions = [], []
     for ai, art in enumerate(data["data"]):
+        held_out = bool(holdout_every) and ai % holdout_every == holdout_every - 1
         for pi, para in enumerate(art["paragraphs"]):
             doc_id = f"{ai:03d}-{pi:02d}"
-            articles.append(Article(doc_id=doc_id, title=art.get("title", doc_id), text=para["context"]))
+            if not held_out:
+                articles.append(Article(doc_id=doc_id, title=art.get("title", doc_id), text=para["context"]))
             for qa in para["qas"]:
                 answers = tuple(a["text"] for a in qa.get("answers", []))
-                questions.append(Question(str(qa["id"]), qa["question"].strip(" -\u200f\n"), answers, doc_id))
+                q = qa["question"].strip(" -\u200f\n")
+                questions.append(Question(str(qa["id"]), q, answers, None if held_out else doc_id))
     return articles, questions
 
 
@@ -108,8 +131,10 @@ def _rank(hits: list[Hit], doc_id: str | None) -> int | None:
 
 
 def evaluate_squad(path: Path, settings: Settings, *, modes: list[str] | None = None, limit: int | None = None,
-                   index_dir: Path | None = None) -> list[EvalResult]:
-    articles, questions = load_squad(path)
+                   index_dir: Path | None = None, holdout_every: int | None = None,
+                   records: list[QuestionRecord] | None = None) -> list[EvalResult]:
+    """Evaluate `modes` on a SQuAD file; per-question records go to `records`."""
+    articles, questions = load_squad(path, holdout_every)
     if limit:
         questions = questions[:limit]
     embedder = load_embedder(settings.model, batch_size=settings.batch_size)
@@ -119,15 +144,16 @@ def evaluate_squad(path: Path, settings: Settings, *, modes: list[str] | None = 
             m = store.read_manifest(idx)
             rebuild = m is None or m.embedder != embedder.model_id or m.settings != settings.index_settings()
         else:
-            rebuild = True
+                rebuild = True
         update_index(idx, articles, (), embedder, settings, rebuild=rebuild)
         bot = Assistant.open(idx, settings, embedder=embedder)
-        return [_run(bot, questions, mode) for mode in (modes or ["hybrid"])]
+        return [_run(bot, questions, mode, records) for mode in (modes or ["hybrid"])]
 
 
-def _run(bot: Assistant, questions: list[Question], mode: str) -> EvalResult:
+def _run(bot: Assistant, questions: list[Question], mode: str, records: list[QuestionRecord] | None) -> EvalResult:
     plain = PlainBM25([c.text for c in bot.index.chunks]) if mode == "bm25-plain" else None
     ranks, contained, refused, words, lat = [], [], [], [], []
+    oos_refused = []
     for q in questions:
         t0 = time.perf_counter()
         if plain is not None:
@@ -137,29 +163,42 @@ def _run(bot: Assistant, questions: list[Question], mode: str) -> EvalResult:
         else:
             hits, answer = bot.retrieve_and_answer(q.question, mode=mode, k=10)  # type: ignore[arg-type]
         lat.append((time.perf_counter() - t0) * 1000)
+        ok = not answer.refused and contains_answer(answer.text, q.answers)
+        if records is not None:
+            ev = assess(q.question, hits, bot.index.articles, bot.idf)
+            records.append(QuestionRecord(q.qid, mode, q.doc_id is not None, _rank(hits, q.doc_id), ok,
+                                          answer.refused, round(ev.lexical, 4), round(ev.dense, 4),
+                                          ev.cross_lingual))
+        if q.doc_id is None:
+            oos_refused.append(answer.refused)
+            continue
         ranks.append(_rank(hits, q.doc_id))
-        contained.append(not answer.refused and contains_answer(answer.text, q.answers))
+        contained.append(ok)
         refused.append(answer.refused)
-        words.append(len(re.sub(r"\[\d+\]", "", answer.text).split()) if not answer.refused else 0)
-    n = max(len(questions), 1)
+        if not answer.refused:
+            words.append(len(re.sub(r"\[\d+\]", "", answer.text).split()))
+    n = max(len(ranks), 1)
     return EvalResult(
-        mode=mode, questions=len(questions),
+        mode=mode, questions=len(ranks), out_of_scope=len(oos_refused),
         recall_at_1=round(sum(1 for r in ranks if r == 1) / n, 4),
         recall_at_5=round(sum(1 for r in ranks if r and r <= 5) / n, 4),
         mrr=round(sum(1 / r for r in ranks if r) / n, 4),
         containment=round(sum(contained) / n, 4),
-        refused=round(sum(refused) / n, 4),
         answer_words=round(float(np.mean(words)) if words else 0.0, 1),
         latency_p50_ms=round(float(np.percentile(lat, 50)), 1) if lat else 0.0,
         latency_p95_ms=round(float(np.percentile(lat, 95)), 1) if lat else 0.0,
+        refusal_recall=round(sum(oos_refused) / len(oos_refused), 4) if oos_refused else None,
+        false_refusals=round(sum(refused) / n, 4),
     )
 
 
 def format_table(results: list[EvalResult]) -> str:
-    head = "| mode | questions | recall@1 | recall@5 | MRR | containment | refused | words | p50 ms | p95 ms |"
-    rows = [head, "|" + "---|" * 10]
+    head = ("| mode | questions | recall@1 | recall@5 | MRR | containment | words | false refusals "
+            "| out-of-scope refused | p50 ms | p95 ms |")
+    rows = [head, "|" + "---|" * 11]
     for r in results:
+        oos = f"{r.refusal_recall:.3f} of {r.out_of_scope}" if r.refusal_recall is not None else "-"
         rows.append(f"| {r.mode} | {r.questions} | {r.recall_at_1:.3f} | {r.recall_at_5:.3f} | {r.mrr:.3f} | "
-                    f"{r.containment:.3f} | {r.refused:.3f} | {r.answer_words:.0f} | {r.latency_p50_ms:.0f} | "
-                    f"{r.latency_p95_ms:.0f} |")
+                    f"{r.containment:.3f} | {r.answer_words:.0f} | {r.false_refusals:.3f} | {oos} | "
+                    f"{r.latency_p50_ms:.0f} | {r.latency_p95_ms:.0f} |")
     return "\n".join(rows)

@@ -1,0 +1,42 @@
+from qa import arabic
+
+
+def test_normalize_folds_orthographic_variants():
+    assert arabic.normalize("الإرهاب") == arabic.normalize("الارهاب")
+    assert arabic.normalize("مُنَسِّقُ") == arabic.normalize("منسق")
+    assert arabic.normalize("اليمنى") == arabic.normalize("اليمني")
+    assert arabic.normalize("الداخلية") == arabic.normalize("الداخليه")
+    assert arabic.normalize("مســؤول") == arabic.normalize("مسوول")
+    assert arabic.normalize("٢٠١٥") == "2015"
+    assert arabic.normalize("ﻻ") == "لا"  # presentation form, NFKC
+    assert arabic.normalize("a\u200fb\u200c") == "ab"  # bidi and zero-width marks
+
+
+def test_query_and_index_terms_agree_across_spellings():
+    base = arabic.terms("من هو وزير الداخلية اليمني؟")
+    assert base == arabic.terms("من هو وزير الداخليه اليمنى")
+    assert base == arabic.terms("مَنْ هُوَ وَزِيرُ الدَّاخِلِيَّةِ اليَمَنِيِّ؟")
+    assert base and all(t not in arabic.STOPWORDS for t in base)
+
+
+def test_question_words_are_not_terms():
+    assert arabic.terms("من ما ماذا متى أين كم هل لماذا كيف") == []
+
+
+def test_sentence_spans_reproduce_text_and_split_arabic_punctuation():
+    text = "قال الوزير إن الاجتماع مهم؛ وأضاف أن التعاون مستمر. هل ينجح؟ نعم!\n  • بند أول\nبلغت النسبة 3.5 بالمئة."
+    spans = arabic.sentence_spans(text)
+    got = [text[s.start : s.end] for s in spans]
+    assert got == [
+        "قال الوزير إن الاجتماع مهم؛",
+        "وأضاف أن التعاون مستمر.",
+        "هل ينجح؟",
+        "نعم!",
+        "بند أول",
+        "بلغت النسبة 3.5 بالمئة.",
+    ]
+
+
+def test_is_arabic():
+    assert arabic.is_arabic("من هو وزير الداخلية؟")
+    assert not arabic.is_arabic("Who is Yemen's interior minister?")

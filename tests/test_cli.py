@@ -1,0 +1,111 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from qa.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def indexed(seeds: Path, tmp_path: Path, capsys):
+    index = tmp_path / "index"
+    code, out, err = run(capsys, "index", "--docs", str(seeds), "--index", str(index), "--model", "fake", "--json")
+    assert code == 0, err
+    return seeds, index, json.loads(out)
+
+
+def test_index_json_summary(indexed):
+    _, _, summary = indexed
+    assert {"articles", "chunks", "added", "updated", "removed", "unchanged", "skipped", "seconds"} <= set(summary)
+    assert (summary["articles"], summary["added"], summary["skipped"]) == (2, 2, [])
+
+
+def test_index_text_summary_and_skipped_reasons(seeds: Path, tmp_path: Path, capsys):
+    (seeds / "notes.pdf").write_bytes(b"%PDF")
+    code, out, _ = run(capsys, "index", "--docs", str(seeds), "--index", str(tmp_path / "i"), "--model", "fake", "-q")
+    assert code == 0
+    assert "2 articles" in out and "added 2" in out and "skipped: notes.pdf: unsupported" in out
+
+
+def test_ask_json_cites_the_right_article(indexed, capsys):
+    _, index, _ = indexed
+    code, out, _ = run(capsys, "ask", "من هو وزير الداخلية اليمني؟", "--index", str(index), "--json")
+    assert code == 0
+    a = json.loads(out)
+    assert not a["refused"] and a["citations"]
+    c = a["citations"][0]
+    assert {"n", "doc_id", "title", "quote", "start", "end", "score"} <= set(c)
+    assert c["doc_id"] == "001_32ac849551dd6a76.txt"
+    assert "[1]" in a["answer"]
+
+
+def test_ask_text_output_lists_sources(indexed, capsys):
+    _, index, _ = indexed
+    code, out, _ = run(capsys, "ask", "من التقى وزير الخارجية اليمني؟", "--index", str(index))
+    assert code == 0
+    assert "[1]" in out and "000_1e06ce93cb234a3e.txt" in out
+
+
+def test_ask_and_search_batch(indexed, tmp_path: Path, capsys):
+    _, index, _ = indexed
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        json.dumps({"id": "q1", "question": "من هو وزير الداخلية اليمني؟"}, ensure_ascii=False) + "\n"
+        + json.dumps({"id": 2, "question": "ما هي عاصمة فرنسا؟"}, ensure_ascii=False) + "\n",
+        encoding="utf-8")
+    code, out, _ = run(capsys, "ask", "--batch", str(batch), "--index", str(index), "--json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in rows] == ["q1", 2]
+    assert not rows[0]["refused"] and rows[1]["refused"] and rows[1]["citations"] == []
+    code, out, _ = run(capsys, "search", "--batch", str(batch), "--index", str(index), "--top-k", "3", "--json")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 2 and len(rows[0]["hits"]) == 3
+    assert {"doc_id", "chunk_id", "score", "text"} <= set(rows[0]["hits"][0])
+
+
+def test_ask_builds_a_missing_index_first(seeds: Path, tmp_path: Path, capsys):
+    index = tmp_path / "fresh"
+    code, out, err = run(capsys, "ask", "من هو وزير الداخلية اليمني؟", "--docs", str(seeds), "--index", str(index),
+                         "--model", "fake", "--json")
+    assert code == 0
+    assert "building it from" in err
+    assert json.loads(out)["citations"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ask", "   "], "question is empty"),
+    (["ask"], "missing the question"),
+    (["search", "x", "--top-k", "0"], "--top-k must be at least 1"),
+    (["ask", "x", "--batch", "nope.jsonl"], "either a QUESTION or --batch"),
+    (["ask", "--batch", "/no/such/file.jsonl"], "cannot read --batch file"),
+])
+def test_user_errors_are_one_line_and_exit_2(indexed, capsys, argv, message):
+    _, index, _ = indexed
+    code, _, err = run(capsys, *argv, "--index", str(index))
+    assert code == 2
+    assert err.startswith("qa: error:") and message in err and err.count("\n") == 1
+
+
+def test_bad_batch_line_names_the_line(indexed, tmp_path: Path, capsys):
+    _, index, _ = indexed
+    batch = tmp_path / "bad.jsonl"
+    batch.write_text('{"id": 1, "question": "سؤال"}\n{oops\n', encoding="utf-8")
+    code, _, err = run(capsys, "ask", "--batch", str(batch), "--index", str(index), "--json")
+    assert code == 2 and "line 2" in err
+
+
+def test_model_mismatch_and_missing_docs(indexed, tmp_path: Path, capsys):
+    _, index, _ = indexed
+    code, _, err = run(capsys, "ask", "سؤال", "--index", str(index), "--model", "fake-64")
+    assert code == 2 and "--rebuild" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "index", "--docs", str(tmp_path / "missing"), "--index", str(tmp_path / "x"),
+                       "--model", "fake")
+    assert code == 2 and "does not exist" in err

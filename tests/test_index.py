@@ -1,0 +1,141 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa import store
+from qa.assistant import Assistant, build_or_update
+from qa.embedding import FakeEmbedder
+from qa.settings import Settings
+
+
+def test_save_load_gives_the_same_hits(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    index = tmp_path / "index"
+    report = build_or_update(seeds, index, fake_settings)
+    assert (report.articles, report.added, report.chunks) == (2, 2, report.embedded_chunks)
+    bot1 = Assistant.open(index)
+    hits1 = bot1.search("وزير الداخلية إبراهيم حيدان", 5)
+    bot2 = Assistant.open(index)
+    hits2 = bot2.search("وزير الداخلية إبراهيم حيدان", 5)
+    assert [(h.chunk.chunk_id, h.score) for h in hits1] == [(h.chunk.chunk_id, h.score) for h in hits2]
+    assert hits1[0].chunk.doc_id == "001_32ac849551dd6a76.txt"
+    for h in hits1:
+        art = bot1.index.articles[h.chunk.doc_id]
+        assert art.text[h.chunk.start : h.chunk.end] == h.chunk.text
+
+
+def test_manifest_records_model_settings_and_hashes(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    m = store.read_manifest(index)
+    assert m.format_version == store.FORMAT_VERSION
+    assert (m.embedder, m.dimension) == ("fake", 256)
+    assert m.settings == fake_settings.index_settings()
+    assert set(m.articles) == {p.name for p in seeds.iterdir()}
+    assert all(len(h) == 64 for h in m.articles.values())
+    assert "faiss-cpu" in m.libraries
+    version = store.current_version(index)
+    assert {p.name for p in version.iterdir()} == {"manifest.json", "articles.jsonl", "chunks.jsonl",
+                                                   "vectors.faiss", "lexical"}
+    assert not list(version.rglob("*.pkl")) and not list(version.rglob("*.pickle"))
+
+
+def test_querying_with_another_model_is_a_clear_error(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    with pytest.raises(store.IndexMismatch, match=r"built with embedding model 'fake'.*qa index --rebuild"):
+        Assistant.open(index, embedder=FakeEmbedder(128, "fake-128"))
+    with pytest.raises(store.IndexMismatch, match="--rebuild"):
+        build_or_update(seeds, index, Settings(model="fake-64"))
+    with pytest.raises(store.IndexMismatch, match="settings"):
+        build_or_update(seeds, index, fake_settings.with_(chunk_size=300))
+    report = build_or_update(seeds, index, fake_settings.with_(chunk_size=300), rebuild=True)
+    assert report.added == 2
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(store.IndexMissing, match="qa index"):
+        Assistant.open(tmp_path / "nothing")
+
+
+def test_incremental_update_counts(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    again = build_or_update(seeds, index, fake_settings)
+    assert (again.changed, again.unchanged, again.embedded_chunks) == (False, 2, 0)
+
+    (seeds / "002_new.txt").write_text("خبر جديد\n\nأعلنت وزارة الصحة افتتاح مستشفى جديد في عدن.", encoding="utf-8")
+    first = seeds / "000_1e06ce93cb234a3e.txt"
+    first.write_text(first.read_text(encoding="utf-8") + "\n\nفقرة مضافة عن الاجتماع.", encoding="utf-8")
+    r = build_or_update(seeds, index, fake_settings)
+    assert (r.added, r.updated, r.removed, r.unchanged, r.renamed) == (1, 1, 0, 1, 0)
+    changed_chunks = r.embedded_chunks
+    assert 0 < changed_chunks < r.chunks
+
+    shutil.move(seeds / "002_new.txt", seeds / "003_renamed.txt")
+    r = build_or_update(seeds, index, fake_settings)
+    assert (r.added, r.updated, r.removed, r.unchanged, r.renamed, r.embedded_chunks) == (0, 0, 0, 2, 1, 0)
+
+    shutil.copy(seeds / "003_renamed.txt", seeds / "004_copy.txt")
+    r = build_or_update(seeds, index, fake_settings)
+    assert r.duplicates == (("004_copy.txt", "003_renamed.txt"),)
+    assert (r.articles, r.changed) == (3, False)
+
+    (seeds / "003_renamed.txt").unlink()
+    (seeds / "004_copy.txt").unlink()
+    r = build_or_update(seeds, index, fake_settings)
+    assert (r.removed, r.unchanged, r.articles) == (1, 2, 2)
+    bot = Assistant.open(index)
+    assert all(h.chunk.doc_id != "003_renamed.txt" for h in bot.search("مستشفى عدن", 10))
+    assert len(bot.index.chunks) == bot.index.vectors.size == bot.index.lexical.size
+
+
+def test_update_reuses_vectors_of_unchanged_articles(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    before = Assistant.open(index)
+    v_before = before.index.vectors.vectors(__import__("numpy").arange(before.index.vectors.size))
+
+    class Counting(FakeEmbedder):
+        calls = 0
+
+        def embed_documents(self, texts, progress=None):
+            Counting.calls += len(texts)
+            return super().embed_documents(texts, progress)
+
+    (seeds / "zzz.txt").write_text("عنوان\n\nنص جديد تماما.", encoding="utf-8")
+    build_or_update(seeds, index, fake_settings, embedder=Counting())
+    after = Assistant.open(index)
+    assert Counting.calls == 1
+    v_after = after.index.vectors.vectors(__import__("numpy").arange(len(v_before)))
+    assert (v_after == v_before).all()
+
+
+def test_old_version_stays_readable_and_only_one_is_kept(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    reader = Assistant.open(index)
+    for i in range(3):
+        (seeds / f"n{i}.txt").write_text(f"عنوان {i}\n\nنص رقم {i} عن الاقتصاد.", encoding="utf-8")
+        build_or_update(seeds, index, fake_settings)
+    assert len([p for p in (index / "versions").iterdir() if p.name.startswith("v-")]) == 2
+    assert reader.search("وزير الداخلية", 3)  # the reader's arrays are in memory
+
+
+def test_inconsistent_index_is_detected(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    chunks = store.current_version(index) / "chunks.jsonl"
+    lines = chunks.read_text(encoding="utf-8").splitlines()
+    chunks.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    with pytest.raises(store.IndexMismatch, match="inconsistent"):
+        Assistant.open(index)
+
+
+def test_chunk_store_is_plain_json(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    version = store.current_version(index)
+    row = json.loads((version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert set(row) == {"chunk_id", "doc_id", "start", "end"}
