@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import store
-from qa.compose import compose
+from qa.compose import calibration_for, compose
 from qa.embedding import Embedder, load_embedder
 from qa.indexer import IndexReport, Progress, passage_text, update_index
 from qa.lexical import idf_weights
@@ -98,7 +98,7 @@ class Assistant:
                     query_vector: np.ndarray | None = None) -> Answer:
         """Compose an answer from given hits (used by evaluation baselines)."""
         return compose(question, hits, self.index.articles, self.idf, self.settings,
-                       self.embedder if dense else None, query_vector)
+                       self.embedder if dense else None, query_vector, calibration_for(self.embedder.model_id))
 
 
 class BadQuestion(ValueError):

@@ -27,7 +27,7 @@ import numpy as np
 
 from qa import arabic, store
 from qa.assistant import Assistant
-from qa.compose import assess
+from qa.compose import assess, calibration_for
 from qa.embedding import load_embedder
 from qa.indexer import update_index
 from qa.settings import Settings
@@ -165,7 +165,7 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
         lat.append((time.perf_counter() - t0) * 1000)
         ok = not answer.refused and contains_answer(answer.text, q.answers)
         if records is not None:
-            ev = assess(q.question, hits, bot.index.articles, bot.idf)
+            ev = assess(q.question, hits, bot.index.articles, bot.idf, calibration_for(bot.embedder.model_id))
             records.append(QuestionRecord(q.qid, mode, q.doc_id is not None, _rank(hits, q.doc_id), ok,
                                           answer.refused, round(ev.lexical, 4), round(ev.dense, 4),
                                           ev.cross_lingual))

@@ -29,7 +29,6 @@ class Settings:
     # answer composition
     max_sentences: int = 3
     answer_chunks: int = 3  # how many top hits the composer reads
-    refuse_below: float = 0.35  # evidence score under which the assistant refuses
     dense_sentences_below: float = 0.5  # embed sentences when lexical coverage is under this
     dense_sentence_chunks: int = 2  # ... for the sentences of this many top chunks
     # embedding runtime
