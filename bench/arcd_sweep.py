@@ -11,6 +11,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from qa.cli import quiet_libraries
 from qa.evaluation import evaluate_squad, format_table
 from qa.settings import Settings
 
@@ -24,6 +25,7 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=None)
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    quiet_libraries()
     rows = []
     for size in args.chunk_sizes:
         for lw in args.lexical_weights:

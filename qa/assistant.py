@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from qa import store
+from qa.chunking import passage_text
 from qa.compose import calibration_for, compose
 from qa.embedding import Embedder, load_embedder
-from qa.indexer import IndexReport, Progress, passage_text, update_index
+from qa.indexer import IndexReport, Progress, update_index
 from qa.lexical import idf_weights
 from qa.loading import load_folder
 from qa.retrieval import Mode, Retriever

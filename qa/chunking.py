@@ -118,3 +118,11 @@ def chunk_article(article: Article, size: int, overlap: int = 0, first_id: int =
         Chunk(first_id + i, article.doc_id, s.start, s.end, article.text[s.start : s.end])
         for i, s in enumerate(chunk_spans(article.text, size, overlap))
     ]
+
+
+def passage_text(article: Article, chunk_start: int, chunk_text: str) -> str:
+    """What is embedded and lexically indexed for a chunk: its text, with the
+    article title in front unless the chunk already opens with it."""
+    if chunk_start == 0 and article.text.lstrip().startswith(article.title):
+        return chunk_text
+    return f"{article.title}\n{chunk_text}"

@@ -50,7 +50,8 @@ class TqdmProgress:
             self._bar = None
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries() -> None:
+    """Keep third-party logging and download-style progress bars off the terminal."""
     for name in ("transformers", "sentence_transformers", "bm25s", "faiss", "httpx", "trafilatura"):
         logging.getLogger(name).setLevel(logging.ERROR)
     try:
@@ -298,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    _quiet_libraries()
+    quiet_libraries()
     try:
         return args.func(args)
     except (UserError, BadQuestion, store.IndexUnusable, ModelNotFound) as exc:

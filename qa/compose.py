@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa import arabic
+from qa.chunking import passage_text
 from qa.embedding import Embedder
 from qa.settings import Settings
 from qa.types import Answer, Article, Citation, Hit
@@ -107,13 +108,14 @@ def assess(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
            idf: Mapping[str, float], calibration: Calibration = LEXICAL_ONLY) -> Evidence:
     if not hits:
         return Evidence(0.0, 0.0, False, False)
-    from qa.indexer import passage_text
-
     top = hits[:3]
     qw = question_weights(question, idf)
     texts = [passage_text(articles[h.chunk.doc_id], h.chunk.start, h.chunk.text) for h in top]
     lex = max(_coverage(qw, set(arabic.terms(t))) for t in texts)
-    dense = max((h.dense_score for h in top if h.dense_score is not None), default=0.0)
+    dense_scores = [h.dense_score for h in top if h.dense_score is not None]
+    dense = max(dense_scores, default=0.0)
+    if not dense_scores:  # lexical-only retrieval: nothing dense to weigh
+        calibration = LEXICAL_ONLY
     cross = arabic.is_arabic(question) != arabic.is_arabic(texts[0])
     c = calibration
     if cross:

