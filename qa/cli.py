@@ -251,6 +251,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def ui_script() -> Path:
+    """ui/app.py beside the qa package (the project is installed editable)."""
+    return Path(__file__).resolve().parent.parent / "ui" / "app.py"
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    app = ui_script()
+    if not app.exists():
+        raise UserError(f"the chat app is not at {app}; install the project with pip install -e .")
+    env = dict(os.environ, QA_DOCS=str(Path(args.docs).resolve()), QA_INDEX=str(Path(args.index).resolve()))
+    if args.model:
+        env["QA_MODEL"] = args.model
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
+    print(f"opening the chat on http://localhost:{args.port} (Ctrl+C stops it)", file=sys.stderr)
+    return subprocess.call(cmd, env=env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qa", description="Arabic-first question answering over news articles.")
     p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -280,6 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help='questions, one {"id", "question"} per line ("-" = stdin)')
         sp.add_argument("--top-k", type=int, default=None, help="hits to retrieve (default 5)")
         sp.set_defaults(func=func)
+
+    sp = sub.add_parser("ui", help="open the chat in the browser (Streamlit)")
+    sp.add_argument("--docs", default="seeds", help="articles folder (default: seeds/)")
+    sp.add_argument("--index", default="index", help="index folder (default: index/)")
+    sp.add_argument("--model", default=None)
+    sp.add_argument("--port", type=int, default=8501)
+    sp.add_argument("--headless", action="store_true", help="do not open a browser window")
+    sp.set_defaults(func=cmd_ui)
 
     sp = sub.add_parser("eval", help="evaluate retrieval and answers on a SQuAD-format question set")
     sp.add_argument("file", help="SQuAD-format JSON, e.g. ../shared/data/arcd/arcd-train.json")

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,3 +184,40 @@ def load_folder(docs: Path) -> LoadResult:
     for s in skipped:
         log.debug("skipped %s: %s", s.path, s.reason)
     return LoadResult(tuple(articles), tuple(skipped))
+
+
+# --- saving uploads -------------------------------------------------------------
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+
+
+def safe_filename(name: str) -> str:
+    """A file name that is safe to create inside the docs folder: the client's
+    path is dropped, `..`, separators and odd characters are removed, Arabic
+    letters are kept, and the extension must be a supported one."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, ext = unicodedata.normalize("NFC", base).rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    ext = ext.lower().strip()
+    if f".{ext}" not in SUPPORTED_SUFFIXES:
+        raise ValueError(f"'{name}' is not a supported article file; use one of "
+                         f"{', '.join(sorted(SUPPORTED_SUFFIXES))}")
+    stem = _UNSAFE.sub("_", stem).strip(" ._")[:120] or "article"
+    return f"{stem}.{ext}"
+
+
+def save_upload(docs: Path, name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Path:
+    """Store an uploaded article in `docs` under a sanitised name (a file of
+    the same name is replaced: re-uploading an article updates it)."""
+    if len(data) > max_bytes:
+        raise ValueError(f"'{name}' is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+    if not data.strip():
+        raise ValueError(f"'{name}' is empty")
+    target = docs / safe_filename(name)
+    docs.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return target

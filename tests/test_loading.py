@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS, SHARED
-from qa.loading import content_hash, load_folder
+from qa.loading import content_hash, load_folder, safe_filename, save_upload
 
 
 def test_seed_articles_load_with_original_text_and_headline_title():
@@ -69,3 +69,30 @@ def test_saudinewsnet_day_file_loads_as_is(tmp_path: Path):
     a = result.articles[0]
     assert a.doc_id.endswith("#0") and a.url and a.source and a.date
     assert a.text == records[0]["content"]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("C:\\Users\\me\\خبر اليوم.txt", "خبر اليوم.txt"),
+    ("..txt", "article.txt"),
+    ("a<script>b.HTML", "a_script_b.html"),
+    ("news;rm -rf.json", "news_rm -rf.json"),
+])
+def test_safe_filename(name, expected):
+    assert safe_filename(name) == expected
+
+
+def test_safe_filename_rejects_unsupported_types():
+    with pytest.raises(ValueError, match="not a supported"):
+        safe_filename("evil.sh")
+
+
+def test_save_upload_stays_inside_docs_and_enforces_the_limit(tmp_path: Path):
+    docs = tmp_path / "docs"
+    path = save_upload(docs, "../../outside.txt", "عنوان\nنص".encode())
+    assert path.parent == docs and path.read_text(encoding="utf-8") == "عنوان\nنص"
+    assert not (tmp_path / "outside.txt").exists()
+    with pytest.raises(ValueError, match="limit"):
+        save_upload(docs, "big.txt", b"x" * 101, max_bytes=100)
+    with pytest.raises(ValueError, match="empty"):
+        save_upload(docs, "empty.txt", b"  ")
