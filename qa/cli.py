@@ -17,6 +17,7 @@ from qa import store
 from qa.assistant import Assistant, BadQuestion, build_or_update
 from qa.embedding import ModelNotFound
 from qa.indexer import IndexReport
+from qa.loading import MAX_UPLOAD_BYTES
 from qa.settings import DEFAULT_MODEL, Settings
 from qa.types import Answer, Hit
 
@@ -267,6 +268,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if args.model:
         env["QA_MODEL"] = args.model
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.maxUploadSize", str(MAX_UPLOAD_BYTES // 1_000_000), "--client.toolbarMode", "minimal",
            "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
     print(f"opening the chat on http://localhost:{args.port} (Ctrl+C stops it)", file=sys.stderr)
     return subprocess.call(cmd, env=env)
