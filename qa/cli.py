@@ -55,6 +55,7 @@ def quiet_libraries() -> None:
     """Keep third-party logging and download-style progress bars off the terminal."""
     for name in ("transformers", "sentence_transformers", "bm25s", "faiss", "httpx", "trafilatura"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("qa.e5convert").setLevel(logging.INFO)  # the one-time model build takes ~20 s: say so
     try:
         from transformers.utils import logging as hf_logging
 
