@@ -229,7 +229,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.evaluation import evaluate_squad, format_table
+    from qa.evaluation import evaluate_jsonl, evaluate_squad, format_table
 
     path = Path(args.file)
     if not path.exists():
@@ -238,9 +238,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     modes = ["hybrid", "dense", "bm25-plain"] if args.compare else ["hybrid"]
     t0 = time.perf_counter()
     records: list = []
-    results = evaluate_squad(path, settings, modes=modes, limit=args.limit,
-                             index_dir=Path(args.index) if args.index else None,
-                             holdout_every=args.holdout_every, records=records)
+    index_dir = Path(args.index) if args.index else None
+    if path.suffix == ".jsonl":
+        try:
+            results = evaluate_jsonl(path, Path(args.docs), settings, modes=modes, index_dir=index_dir,
+                                     records=records)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+    else:
+        results = evaluate_squad(path, settings, modes=modes, limit=args.limit, index_dir=index_dir,
+                                 holdout_every=args.holdout_every, records=records)
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as f:
             for rec in records:
@@ -313,8 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--headless", action="store_true", help="do not open a browser window")
     sp.set_defaults(func=cmd_ui)
 
-    sp = sub.add_parser("eval", help="evaluate retrieval and answers on a SQuAD-format question set")
-    sp.add_argument("file", help="SQuAD-format JSON, e.g. ../shared/data/arcd/arcd-train.json")
+    sp = sub.add_parser("eval", help="evaluate retrieval and answers on a question set")
+    sp.add_argument("file", help="SQuAD-format JSON (e.g. ../shared/data/arcd/arcd-train.json), or JSONL "
+                                 '{"id", "question", "answers", "doc_id" or null} over --docs')
+    sp.add_argument("--docs", default="seeds", help="articles for a JSONL question set (default: seeds/)")
     sp.add_argument("--model", default=None)
     sp.add_argument("--compare", action="store_true", help="also run the dense-only and plain BM25 baselines")
     sp.add_argument("--limit", type=int, default=None, help="evaluate the first N questions only")

@@ -169,7 +169,7 @@ def compose(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
         cands.append(Candidate(rank, hit, a, b, lex, float(dsim), score))
     cands.sort(key=lambda c: -c.score)
     best = cands[0]
-    close = [c for c in cands[1:] if c.score >= 0.8 * best.score]
+    close = [c for c in cands[1:] if c.score >= settings.extra_sentence_ratio * best.score]
     chosen = [best, *close[: settings.max_sentences - 1]]
 
     citations = []

@@ -1,6 +1,7 @@
-"""Evaluation on SQuAD-format question sets (e.g. ARCD): every paragraph is
-indexed as one document titled with its article's title; every question is
-asked; the gold paragraph's rank and the composed answer are scored.
+"""Evaluation on SQuAD-format question sets (e.g. ARCD: every paragraph is
+indexed as one document titled with its article's title) and on JSONL
+question sets over a docs folder; every question is asked; the gold
+document's rank and the composed answer are scored.
 
 Metrics: recall@1, recall@5, MRR@10 of the gold paragraph; answer containment
 (the normalised gold answer inside the normalised composed answer); mean
@@ -57,7 +58,9 @@ class EvalResult:
     latency_p50_ms: float
     latency_p95_ms: float
     refusal_recall: float | None  # share of out-of-scope questions refused
+    refusal_precision: float | None  # share of refusals that were right (out of scope)
     false_refusals: float  # share of answerable questions refused
+    cited_right: float  # answerable questions answered with [1] citing the gold article
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,31 @@ def _rank(hits: list[Hit], doc_id: str | None) -> int | None:
     return None
 
 
+def load_jsonl(path: Path) -> list[Question]:
+    """Questions `{"id", "question", "answers": [...], "doc_id": str or null}`;
+    doc_id null means the articles do not contain the answer."""
+    out = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            out.append(Question(str(d["id"]), d["question"], tuple(d.get("answers") or ()), d.get("doc_id")))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path} line {lineno}: expected {{\"id\", \"question\", \"answers\", "
+                             f"\"doc_id\"}} ({exc})") from exc
+    return out
+
+
+def evaluate_jsonl(path: Path, docs: Path, settings: Settings, *, modes: list[str] | None = None,
+                   index_dir: Path | None = None, records: list[QuestionRecord] | None = None) -> list[EvalResult]:
+    """Evaluate a JSONL question set against the articles in `docs`."""
+    from qa.loading import load_folder
+
+    questions = load_jsonl(path)
+    return _evaluate(list(load_folder(docs).articles), questions, settings, modes, index_dir, records)
+
+
 def evaluate_squad(path: Path, settings: Settings, *, modes: list[str] | None = None, limit: int | None = None,
                    index_dir: Path | None = None, holdout_every: int | None = None,
                    records: list[QuestionRecord] | None = None) -> list[EvalResult]:
@@ -137,6 +165,11 @@ def evaluate_squad(path: Path, settings: Settings, *, modes: list[str] | None = 
     articles, questions = load_squad(path, holdout_every)
     if limit:
         questions = questions[:limit]
+    return _evaluate(articles, questions, settings, modes, index_dir, records)
+
+
+def _evaluate(articles: list[Article], questions: list[Question], settings: Settings, modes: list[str] | None,
+              index_dir: Path | None, records: list[QuestionRecord] | None) -> list[EvalResult]:
     embedder = load_embedder(settings.model, batch_size=settings.batch_size)
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         idx = index_dir or Path(tmp)
@@ -152,7 +185,7 @@ def evaluate_squad(path: Path, settings: Settings, *, modes: list[str] | None = 
 
 def _run(bot: Assistant, questions: list[Question], mode: str, records: list[QuestionRecord] | None) -> EvalResult:
     plain = PlainBM25([c.text for c in bot.index.chunks]) if mode == "bm25-plain" else None
-    ranks, contained, refused, words, lat = [], [], [], [], []
+    ranks, contained, refused, words, lat, cited = [], [], [], [], [], []
     oos_refused = []
     for q in questions:
         t0 = time.perf_counter()
@@ -173,6 +206,7 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
             oos_refused.append(answer.refused)
             continue
         ranks.append(_rank(hits, q.doc_id))
+        cited.append(not answer.refused and answer.citations[0].doc_id == q.doc_id)
         contained.append(ok)
         refused.append(answer.refused)
         if not answer.refused:
@@ -188,17 +222,21 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
         latency_p50_ms=round(float(np.percentile(lat, 50)), 1) if lat else 0.0,
         latency_p95_ms=round(float(np.percentile(lat, 95)), 1) if lat else 0.0,
         refusal_recall=round(sum(oos_refused) / len(oos_refused), 4) if oos_refused else None,
+        refusal_precision=(round(sum(oos_refused) / (sum(oos_refused) + sum(refused)), 4)
+                           if sum(oos_refused) + sum(refused) else None),
         false_refusals=round(sum(refused) / n, 4),
+        cited_right=round(sum(cited) / n, 4),
     )
 
 
 def format_table(results: list[EvalResult]) -> str:
-    head = ("| mode | questions | recall@1 | recall@5 | MRR | containment | words | false refusals "
-            "| out-of-scope refused | p50 ms | p95 ms |")
-    rows = [head, "|" + "---|" * 11]
+    head = ("| mode | questions | recall@1 | recall@5 | MRR | containment | cited right | words "
+            "| false refusals | out-of-scope refused | refusal precision | p50 ms | p95 ms |")
+    rows = [head, "|" + "---|" * 13]
     for r in results:
         oos = f"{r.refusal_recall:.3f} of {r.out_of_scope}" if r.refusal_recall is not None else "-"
+        prec = f"{r.refusal_precision:.3f}" if r.refusal_precision is not None else "-"
         rows.append(f"| {r.mode} | {r.questions} | {r.recall_at_1:.3f} | {r.recall_at_5:.3f} | {r.mrr:.3f} | "
-                    f"{r.containment:.3f} | {r.answer_words:.0f} | {r.false_refusals:.3f} | {oos} | "
-                    f"{r.latency_p50_ms:.0f} | {r.latency_p95_ms:.0f} |")
+                    f"{r.containment:.3f} | {r.cited_right:.3f} | {r.answer_words:.0f} | {r.false_refusals:.3f} | "
+                    f"{oos} | {prec} | {r.latency_p50_ms:.0f} | {r.latency_p95_ms:.0f} |")
     return "\n".join(rows)

@@ -39,6 +39,16 @@ class LexicalIndex:
         rows, scores = self._bm25.retrieve([q], k=min(k, self.size), show_progress=False, n_threads=1)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
 
+    def scores_for(self, query: str, rows: Sequence[int], *, stem: bool = True) -> dict[int, float]:
+        """BM25 scores of `query` for the given rows (0 where no term matches)."""
+        if self._bm25 is None or not rows:
+            return {}
+        q = [t for t in arabic.terms(query, stem=stem) if t in self._bm25.vocab_dict]
+        if not q:
+            return {int(r): 0.0 for r in rows}
+        all_scores = self._bm25.get_scores(q)
+        return {int(r): float(all_scores[r]) for r in rows}
+
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if self._bm25 is not None:

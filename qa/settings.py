@@ -23,11 +23,12 @@ class Settings:
     # retrieval
     top_k: int = 5
     candidates: int = 50  # per retriever, before fusion
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    fusion: str = "zscore"  # or "rrf"
+    dense_weight: float = 0.6  # share of the dense score in the fused one (lexical: the rest)
+    rrf_k: int = 60  # for fusion="rrf"
     # answer composition
     max_sentences: int = 3
+    extra_sentence_ratio: float = 0.8  # more sentences are quoted if they score this close to the best
     answer_chunks: int = 3  # how many top hits the composer reads
     dense_sentences_below: float = 0.5  # embed sentences when lexical coverage is under this
     dense_sentence_chunks: int = 2  # ... for the sentences of this many top chunks
