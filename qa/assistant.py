@@ -20,11 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from qa import store
-from qa.chunking import passage_text
 from qa.compose import calibration_for, compose
 from qa.embedding import Embedder, load_embedder
 from qa.indexer import IndexReport, Progress, update_index
-from qa.lexical import idf_weights
 from qa.loading import load_folder
 from qa.retrieval import Mode, Retriever
 from qa.settings import Settings
@@ -71,7 +69,7 @@ class Assistant:
             embedder = load_embedder(settings.model, batch_size=settings.batch_size)
         store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, index_dir)
         retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, embedder, settings)
-        idf = idf_weights([passage_text(idx.articles[c.doc_id], c.start, c.text) for c in idx.chunks])
+        idf = idx.lexical.idf()
         return cls(idx, retriever, embedder, settings, idf)
 
     @property

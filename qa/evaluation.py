@@ -223,7 +223,7 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
         latency_p95_ms=round(float(np.percentile(lat, 95)), 1) if lat else 0.0,
         refusal_recall=round(sum(oos_refused) / len(oos_refused), 4) if oos_refused else None,
         refusal_precision=(round(sum(oos_refused) / (sum(oos_refused) + sum(refused)), 4)
-                           if sum(oos_refused) + sum(refused) else None),
+                           if oos_refused and sum(oos_refused) + sum(refused) else None),
         false_refusals=round(sum(refused) / n, 4),
         cited_right=round(sum(cited) / n, 4),
     )

@@ -49,6 +49,16 @@ class LexicalIndex:
         all_scores = self._bm25.get_scores(q)
         return {int(r): float(all_scores[r]) for r in rows}
 
+    def idf(self) -> dict[str, float]:
+        """Term -> inverse document frequency, read off the index (the same as
+        `idf_weights` over the indexed texts, without re-tokenising them)."""
+        if self._bm25 is None:
+            return {}
+        indptr = np.asarray(self._bm25.scores["indptr"])
+        df = np.diff(indptr).astype(np.float64)  # documents per term (CSC column lengths)
+        idf = _idf(df, self.size)
+        return {term: float(idf[i]) for term, i in self._bm25.vocab_dict.items() if i < len(idf)}
+
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if self._bm25 is not None:
@@ -63,11 +73,6 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(folder), allow_pickle=False), size)
 
 
-def idf_weights(texts: Sequence[str]) -> dict[str, float]:
-    """Term -> inverse document frequency over `texts` (for evidence scoring)."""
-    df: dict[str, int] = {}
-    for t in texts:
-        for term in set(arabic.terms(t)):
-            df[term] = df.get(term, 0) + 1
-    n = max(len(texts), 1)
-    return {term: float(np.log(1 + (n - c + 0.5) / (c + 0.5))) for term, c in df.items()}
+def _idf(df: np.ndarray, n: int) -> np.ndarray:
+    return np.log(1 + (n - df + 0.5) / (df + 0.5))
+

@@ -139,3 +139,24 @@ def test_chunk_store_is_plain_json(seeds: Path, tmp_path: Path, fake_settings: S
     version = store.current_version(index)
     row = json.loads((version / "chunks.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert set(row) == {"chunk_id", "doc_id", "start", "end"}
+
+
+def test_idf_read_off_the_index_matches_recomputing_it(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    import math
+
+    from qa import arabic
+    from qa.chunking import passage_text
+
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    bot = Assistant.open(index)
+    texts = [passage_text(bot.index.articles[c.doc_id], c.start, c.text) for c in bot.index.chunks]
+    df: dict[str, int] = {}
+    for t in texts:
+        for term in set(arabic.terms(t)):
+            df[term] = df.get(term, 0) + 1
+    n = len(texts)
+    expected = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+    got = bot.index.lexical.idf()
+    assert set(expected) <= set(got)
+    assert all(abs(got[t] - v) < 1e-9 for t, v in expected.items())
