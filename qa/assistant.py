@@ -32,12 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def build_or_update(docs: Path, index_dir: Path, settings: Settings, *, rebuild: bool = False,
-                    embedder: Embedder | None = None, progress: Progress | None = None) -> IndexReport:
+                    embedder: Embedder | None = None, progress: Progress | None = None,
+                    wait: bool = False) -> IndexReport:
     """Load `docs` and bring the index at `index_dir` up to date."""
     loaded = load_folder(docs)
     embedder = embedder or _embedder_for(index_dir, settings, rebuild)
     return update_index(index_dir, loaded.articles, loaded.skipped, embedder, settings,
-                        rebuild=rebuild, progress=progress)
+                        rebuild=rebuild, progress=progress, wait=wait)
 
 
 def _embedder_for(index_dir: Path, settings: Settings, rebuild: bool) -> Embedder:

@@ -152,7 +152,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = TqdmProgress(enabled=not args.quiet)
-    report = build_or_update(Path(args.docs), Path(args.index), settings, rebuild=args.rebuild, progress=progress)
+    report = build_or_update(Path(args.docs), Path(args.index), settings, rebuild=args.rebuild, progress=progress,
+                             wait=args.wait)
     if args.json:
         _emit(report_dict(report))
     else:
@@ -300,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.add_argument("--rebuild", action="store_true", help="start from scratch (e.g. to change the model)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--wait", action="store_true", help="if another qa index is writing, wait for it")
     sp.set_defaults(func=cmd_index)
 
     for name, func, helptext in (("ask", cmd_ask, "answer a question with cited quotes"),

@@ -68,8 +68,15 @@ class IndexReport:
 
 def update_index(index_dir: Path, articles: list[Article] | tuple[Article, ...], skipped: tuple[Skipped, ...],
                  embedder: Embedder, settings: Settings, *, rebuild: bool = False,
-                 progress: Progress | None = None) -> IndexReport:
-    """Bring the index at `index_dir` up to date with `articles`."""
+                 progress: Progress | None = None, wait: bool = False) -> IndexReport:
+    """Bring the index at `index_dir` up to date with `articles`, holding the
+    writer lock (IndexBusy if another writer holds it, unless `wait`)."""
+    with store.writer_lock(index_dir, wait=wait):
+        return _update(index_dir, articles, skipped, embedder, settings, rebuild, progress)
+
+
+def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skipped: tuple[Skipped, ...],
+            embedder: Embedder, settings: Settings, rebuild: bool, progress: Progress | None) -> IndexReport:
     t0 = time.perf_counter()
     progress = progress or NoProgress()
     old: store.StoredIndex | None = None

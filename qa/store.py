@@ -19,12 +19,15 @@ previous version live.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -51,6 +54,38 @@ class IndexMissing(IndexUnusable):
 
 class IndexMismatch(IndexUnusable):
     pass
+
+
+class IndexBusy(IndexUnusable):
+    """Another process is writing this index."""
+
+
+@contextlib.contextmanager
+def writer_lock(index_dir: Path, *, wait: bool = False) -> Iterator[None]:
+    """Hold the index's writer lock (an flock on index/.lock) while writing.
+
+    Only writers take it; readers never wait. A second writer raises
+    IndexBusy, or with `wait=True` blocks until the first is done.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise IndexBusy(f"the index at {index_dir} is being written by {holder}; wait for it to finish "
+                            "(or pass --wait to queue behind it)") from None
+        try:
+            f.seek(0)
+            f.truncate()
+            f.write(f"pid {os.getpid()}")
+            f.flush()
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -195,9 +230,8 @@ def _cleanup(versions: Path, keep: str) -> None:
                  key=lambda p: p.stat().st_mtime)
     for path in old[: max(0, len(old) - KEEP_OLD_VERSIONS)]:
         shutil.rmtree(path, ignore_errors=True)
-    for path in versions.glob(".writing-*"):  # left by an interrupted writer
-        if path.stat().st_mtime < datetime.now().timestamp() - 3600:
-            shutil.rmtree(path, ignore_errors=True)
+    for path in versions.glob(".writing-*"):  # left by a killed writer (we hold the writer lock)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def now_iso() -> str:

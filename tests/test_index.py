@@ -160,3 +160,21 @@ def test_idf_read_off_the_index_matches_recomputing_it(seeds: Path, tmp_path: Pa
     got = bot.index.lexical.idf()
     assert set(expected) <= set(got)
     assert all(abs(got[t] - v) < 1e-9 for t, v in expected.items())
+
+
+def test_a_second_writer_gets_a_clear_error_or_waits(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    import threading
+
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    with store.writer_lock(index):
+        with pytest.raises(store.IndexBusy, match="being written by pid"):
+            build_or_update(seeds, index, fake_settings)
+        done = []
+        t = threading.Thread(target=lambda: done.append(build_or_update(seeds, index, fake_settings, wait=True)))
+        t.start()
+        t.join(0.5)
+        assert t.is_alive() and not done  # queued behind the lock holder
+    t.join(10)
+    assert done and done[0].unchanged == 2
+    assert Assistant.open(index).search("وزير الداخلية", 1)
