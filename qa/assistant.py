@@ -77,6 +77,16 @@ class Assistant:
     def version(self) -> str:
         return self.index.path.name
 
+    def refreshed(self) -> Assistant:
+        """This assistant, or a new one on the index's current version if a
+        writer has switched it since (readers never block writers: an open
+        assistant keeps answering from the version it loaded)."""
+        index_dir = self.index.path.parent.parent
+        current = store.current_version(index_dir)
+        if current is None or current.name == self.version:
+            return self
+        return Assistant.open(index_dir, self.settings, embedder=self.embedder)
+
     def search(self, query: str, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
         _check_question(query)
         return self.retriever.search(query, k, mode=mode)

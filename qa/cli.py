@@ -209,6 +209,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     questions = _questions(args)
     bot = _open(args)
     for qid, q in questions:
+        bot = bot.refreshed()  # a re-index during a long batch is picked up here
         a = bot.ask(q)
         if args.json:
             _emit(answer_dict(a, qid))
@@ -221,6 +222,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     questions = _questions(args)
     bot = _open(args)
     for qid, q in questions:
+        bot = bot.refreshed()
         hits = bot.search(q, args.top_k)
         if args.json:
             _emit(hits_dict(hits, qid))

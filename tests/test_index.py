@@ -178,3 +178,17 @@ def test_a_second_writer_gets_a_clear_error_or_waits(seeds: Path, tmp_path: Path
     t.join(10)
     assert done and done[0].unchanged == 2
     assert Assistant.open(index).search("وزير الداخلية", 1)
+
+
+def test_reader_keeps_its_version_and_picks_up_the_new_one_when_asked(seeds: Path, tmp_path: Path,
+                                                                       fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    reader = Assistant.open(index)
+    (seeds / "new.txt").write_text("خبر عن الزراعة\n\nارتفع إنتاج البن اليمني هذا العام.", encoding="utf-8")
+    build_or_update(seeds, index, fake_settings)
+    assert all(h.chunk.doc_id != "new.txt" for h in reader.search("إنتاج البن", 3))  # still the old version
+    assert reader.refreshed() is not reader
+    fresh = reader.refreshed()
+    assert fresh.search("إنتاج البن", 1)[0].chunk.doc_id == "new.txt"
+    assert fresh.refreshed() is fresh
