@@ -151,13 +151,28 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_index(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    progress = TqdmProgress(enabled=not args.quiet)
-    report = build_or_update(Path(args.docs), Path(args.index), settings, rebuild=args.rebuild, progress=progress,
-                             wait=args.wait)
-    if args.json:
-        _emit(report_dict(report))
-    else:
-        print(report_text(report))
+    docs, index = Path(args.docs), Path(args.index)
+    rebuild = args.rebuild
+
+    def run_once() -> None:
+        nonlocal rebuild
+        report = build_or_update(docs, index, settings, rebuild=rebuild, progress=TqdmProgress(not args.quiet),
+                                 wait=args.wait or args.watch)
+        rebuild = False
+        if args.json:
+            _emit(report_dict(report))
+        else:
+            print(report_text(report), flush=True)
+
+    if not args.watch:
+        run_once()
+        return 0
+    from qa.watch import watch
+
+    if not docs.is_dir():
+        raise UserError(f"docs folder {docs} does not exist (pass --docs DIR)")
+    print(f"watching {docs} (Ctrl+C stops)", file=sys.stderr)
+    watch(docs, run_once, debounce=args.debounce)
     return 0
 
 
@@ -304,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--rebuild", action="store_true", help="start from scratch (e.g. to change the model)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sp.add_argument("--wait", action="store_true", help="if another qa index is writing, wait for it")
+    sp.add_argument("--watch", action="store_true", help="keep running; re-index when files in --docs change")
+    sp.add_argument("--debounce", type=float, default=2.0, help="seconds of quiet before a --watch re-index")
     sp.set_defaults(func=cmd_index)
 
     for name, func, helptext in (("ask", cmd_ask, "answer a question with cited quotes"),
