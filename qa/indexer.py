@@ -20,7 +20,7 @@ import numpy as np
 from qa import store
 from qa.chunking import chunk_spans, passage_text
 from qa.embedding import Embedder
-from qa.lexical import LexicalIndex
+from qa.lexical import LexicalIndex, tokenize
 from qa.loading import Skipped, content_hash
 from qa.settings import Settings
 from qa.types import Article, Chunk
@@ -129,12 +129,15 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
     reuse_new_ids: list[int] = []
     to_embed_ids: list[int] = []
     to_embed_text: list[str] = []
+    old_tokens = old.lexical.tokens() if old is not None and old_chunks_by_doc else []
+    tokens: list[list[str]] = []
     for a in kept:
         source_doc = old_by_hash.get(hashes[a.doc_id]) if old else None
         if source_doc is not None and source_doc in old_chunks_by_doc:
             for oc in old_chunks_by_doc[source_doc]:
                 cid = len(chunks)
                 chunks.append(Chunk(cid, a.doc_id, oc.start, oc.end, oc.text))
+                tokens.append(old_tokens[oc.chunk_id])
                 reuse_old_ids.append(oc.chunk_id)
                 reuse_new_ids.append(cid)
         else:
@@ -142,8 +145,10 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
                 cid = len(chunks)
                 text = a.text[span.start : span.end]
                 chunks.append(Chunk(cid, a.doc_id, span.start, span.end, text))
+                passage = passage_text(a, span.start, text)
+                tokens.append(tokenize(passage))
                 to_embed_ids.append(cid)
-                to_embed_text.append(passage_text(a, span.start, text))
+                to_embed_text.append(passage)
 
     changed = bool(added or updated or removed or renamed) or old is None
     if not changed:
@@ -160,8 +165,7 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
             vectors[to_embed_ids] = embedder.embed_documents(to_embed_text, progress=progress.advance)
         finally:
             progress.close()
-    by_id = {a.doc_id: a for a in kept}
-    lexical = LexicalIndex.build([passage_text(by_id[c.doc_id], c.start, c.text) for c in chunks])
+    lexical = LexicalIndex.build(tokens)
     manifest = store.Manifest(
         format_version=store.FORMAT_VERSION, embedder=embedder.model_id, dimension=embedder.dimension,
         settings=settings.index_settings(), articles=hashes,

@@ -9,7 +9,7 @@
         chunks.jsonl          {"chunk_id", "doc_id", "start", "end"}; the text is
                               article.text[start:end], never stored twice
         vectors.faiss         FAISS IndexIDMap2(IndexFlatIP), id = chunk_id
-        lexical/              bm25s index (JSON + .npy), row = chunk_id
+        lexical/              bm25s index (JSON + .npy) + terms.txt (a row's terms per line), row = chunk_id
 
 A new version is written completely beside the live one, then `CURRENT` is
 replaced with `os.replace` (atomic), then older versions are removed. A reader

@@ -192,3 +192,19 @@ def test_reader_keeps_its_version_and_picks_up_the_new_one_when_asked(seeds: Pat
     fresh = reader.refreshed()
     assert fresh.search("إنتاج البن", 1)[0].chunk.doc_id == "new.txt"
     assert fresh.refreshed() is fresh
+
+
+def test_update_tokenises_only_new_chunks(seeds: Path, tmp_path: Path, fake_settings: Settings, monkeypatch):
+    from qa import indexer
+
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    calls = []
+    real = indexer.tokenize
+    monkeypatch.setattr(indexer, "tokenize", lambda text: calls.append(text) or real(text))
+    (seeds / "zzz.txt").write_text("عنوان\n\nنص جديد تماما.", encoding="utf-8")
+    build_or_update(seeds, index, fake_settings)
+    assert len(calls) == 1
+    bot = Assistant.open(index)
+    assert bot.search("نص جديد تماما", 1, mode="lexical")[0].chunk.doc_id == "zzz.txt"
+    assert bot.search("إبراهيم حيدان", 1, mode="lexical")[0].chunk.doc_id == "001_32ac849551dd6a76.txt"
