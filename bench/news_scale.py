@@ -69,6 +69,7 @@ def main() -> None:
     p.add_argument("--days", type=int, default=None, help="only the first N days")
     p.add_argument("--model", default=Settings().model)
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--keep", type=Path, help="build the index in this folder and keep it (e.g. for ann_recall.py)")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     quiet_libraries()
@@ -79,7 +80,7 @@ def main() -> None:
     embedder = Timer(load_embedder(settings.model))
     rows = []
     with tempfile.TemporaryDirectory(prefix="qa-news-") as tmp:
-        docs, index = Path(tmp) / "docs", Path(tmp) / "index"
+        docs, index = Path(tmp) / "docs", args.keep or Path(tmp) / "index"
         docs.mkdir()
         print("| day | articles | +chunks | seconds | embedding s | chunks/s | overhead × |")
         print("|---|---|---|---|---|---|---|")

@@ -172,7 +172,9 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
         counts={"articles": len(kept), "chunks": len(chunks)}, created=store.now_iso(),
         libraries=store.library_versions(),
     )
-    store.write(index_dir, manifest, kept, chunks, VectorIndex.build(vectors), lexical)
+    vector_index = VectorIndex.build(vectors, approximate_above=settings.ann_threshold, nprobe=settings.ann_nprobe,
+                                     previous=old.vectors if old is not None else None)
+    store.write(index_dir, manifest, kept, chunks, vector_index, lexical)
     return IndexReport(len(kept), len(chunks), added, updated, removed, unchanged, renamed, tuple(duplicates),
                        tuple(skipped), len(to_embed_text), time.perf_counter() - t0, embedder.model_id,
                        str(index_dir))

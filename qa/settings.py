@@ -26,6 +26,9 @@ class Settings:
     fusion: str = "zscore"  # or "rrf"
     dense_weight: float = 0.6  # share of the dense score in the fused one (lexical: the rest)
     rrf_k: int = 60  # for fusion="rrf"
+    # vector index: exact search up to this many chunks, IVF above (bench/ann_recall.py)
+    ann_threshold: int = 50_000
+    ann_nprobe: int = 32
     # answer composition
     max_sentences: int = 3
     extra_sentence_ratio: float = 0.8  # more sentences are quoted if they score this close to the best

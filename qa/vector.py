@@ -1,8 +1,14 @@
 """The vector index: FAISS inner product over L2-normalised embeddings.
 
+Exact search (`IndexIDMap2(IndexFlatIP)`) while the index is small; above
+`approximate_above` vectors an inverted-file index (`IndexIVFFlat`, about
+4·sqrt(n) lists, `nprobe` lists searched) whose recall@10 against exact search
+is measured by `bench/ann_recall.py` (README). Both keep vectors readable by
+id, so unchanged articles are never re-embedded, and every version is built
+from the full vector set, so removals need nothing special.
+
 Stored with `faiss.write_index` (FAISS' own binary format, no pickle). Vector
-ids are chunk positions in the chunk store; `IndexIDMap2` lets vectors be read
-back by id, so unchanged articles are never re-embedded on update.
+ids are chunk positions in the chunk store.
 """
 
 from __future__ import annotations
@@ -18,13 +24,49 @@ class VectorIndex:
         self._index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray, ids: np.ndarray | None = None) -> VectorIndex:
+    def build(cls, vectors: np.ndarray, *, approximate_above: int | None = None, nprobe: int = 32,
+              previous: VectorIndex | None = None) -> VectorIndex:
+        """Index `vectors` under ids 0..n-1: exact, or IVF above the threshold.
+        An IVF `previous` version lends its trained lists while the index has
+        not doubled since they were trained (training is the slow part)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
-        if len(vectors):
-            ids = np.arange(len(vectors), dtype=np.int64) if ids is None else ids.astype(np.int64)
+        n, d = vectors.shape
+        ids = np.arange(n, dtype=np.int64)
+        if approximate_above is not None and n > approximate_above:
+            centroids = previous.centroids_for(n) if previous is not None else None
+            if centroids is None:
+                nlist = max(16, int(4 * np.sqrt(n)))
+                quantizer = faiss.IndexFlatIP(d)
+                index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
+                rng = np.random.default_rng(0)
+                index.train(vectors[rng.choice(n, size=min(n, nlist * 40), replace=False)])
+            else:
+                quantizer = faiss.IndexFlatIP(d)
+                quantizer.add(centroids)
+                index = faiss.IndexIVFFlat(quantizer, d, len(centroids), faiss.METRIC_INNER_PRODUCT)
+                index.is_trained = True
+            index.add_with_ids(vectors, ids)
+            index.nprobe = nprobe
+            index.make_direct_map()
+            return cls(index)
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(d))
+        if n:
             index.add_with_ids(vectors, ids)
         return cls(index)
+
+    @property
+    def approximate(self) -> bool:
+        return isinstance(self._index, faiss.IndexIVF)
+
+    def centroids_for(self, n: int) -> np.ndarray | None:
+        """This IVF index's list centroids, if they still suit `n` vectors (it
+        was trained for at most twice fewer lists than n would get)."""
+        if not self.approximate:
+            return None
+        nlist = int(self._index.nlist)
+        if int(4 * np.sqrt(n)) > 2 * nlist:
+            return None
+        return self._index.quantizer.reconstruct_n(0, nlist)
 
     @property
     def dimension(self) -> int:
@@ -50,5 +92,10 @@ class VectorIndex:
         faiss.write_index(self._index, str(path))
 
     @classmethod
-    def load(cls, path: Path) -> VectorIndex:
-        return cls(faiss.read_index(str(path)))
+    def load(cls, path: Path, nprobe: int | None = None) -> VectorIndex:
+        index = faiss.read_index(str(path))
+        if isinstance(index, faiss.IndexIVF):  # read_index returns the concrete class
+            if nprobe:
+                index.nprobe = nprobe
+            index.make_direct_map()
+        return cls(index)

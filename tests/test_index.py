@@ -208,3 +208,22 @@ def test_update_tokenises_only_new_chunks(seeds: Path, tmp_path: Path, fake_sett
     bot = Assistant.open(index)
     assert bot.search("نص جديد تماما", 1, mode="lexical")[0].chunk.doc_id == "zzz.txt"
     assert bot.search("إبراهيم حيدان", 1, mode="lexical")[0].chunk.doc_id == "001_32ac849551dd6a76.txt"
+
+
+def test_large_indexes_switch_to_ivf_and_keep_working(seeds: Path, tmp_path: Path):
+    settings = Settings(model="fake", ann_threshold=5, ann_nprobe=64)
+    index = tmp_path / "index"
+    for i in range(6):
+        (seeds / f"x{i}.txt").write_text(f"خبر {i}\n\nنص رقم {i} عن الاقتصاد والزراعة في اليمن.", encoding="utf-8")
+    build_or_update(seeds, index, settings)
+    bot = Assistant.open(index)
+    assert bot.index.vectors.approximate and bot.index.vectors.size == len(bot.index.chunks)
+    assert bot.search("وزير الداخلية إبراهيم حيدان", 1)[0].chunk.doc_id == "001_32ac849551dd6a76.txt"
+    (seeds / "x0.txt").unlink()
+    (seeds / "y.txt").write_text("خبر\n\nافتتاح مستشفى الأمل في عدن.", encoding="utf-8")
+    r = build_or_update(seeds, index, settings)
+    assert (r.added, r.removed, r.embedded_chunks) == (1, 1, 1)
+    bot = bot.refreshed()
+    assert bot.index.vectors.approximate
+    assert bot.search("مستشفى الأمل في عدن", 1)[0].chunk.doc_id == "y.txt"
+    assert all(h.chunk.doc_id != "x0.txt" for h in bot.search("نص رقم 0 عن الاقتصاد", 10))
