@@ -69,7 +69,7 @@ class Assistant:
             store.check_compatible(idx.manifest, settings.model, None, index_dir)
             embedder = load_embedder(settings.model, batch_size=settings.batch_size)
         store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, index_dir)
-        retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, embedder, settings)
+        retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, embedder, settings, idx.pending_chunk_ids())
         idf = idx.lexical.idf()
         return cls(idx, retriever, embedder, settings, idf)
 

@@ -74,6 +74,7 @@ def report_dict(r: IndexReport) -> dict[str, Any]:
         "duplicates": [{"doc_id": d, "same_as": s} for d, s in r.duplicates],
         "skipped": [{"path": s.path, "reason": s.reason} for s in r.skipped],
         "embedded_chunks": r.embedded_chunks, "seconds": round(r.seconds, 3), "model": r.model,
+        "lexical_ready_seconds": round(r.lexical_ready_seconds, 3) if r.lexical_ready_seconds is not None else None,
         "index": r.index,
     }
 
@@ -85,6 +86,9 @@ def report_text(r: IndexReport) -> str:
         f"renamed {r.renamed}, duplicates {len(r.duplicates)}, skipped {len(r.skipped)}",
         f"  embedded {r.embedded_chunks} chunks in {r.seconds:.1f}s" if r.changed else "  nothing changed",
     ]
+    if r.lexical_ready_seconds is not None:
+        lines.append(f"  new articles were keyword-searchable after {r.lexical_ready_seconds:.1f}s, "
+                     "before their embeddings were done")
     for d, s in r.duplicates[:5]:
         lines.append(f"  duplicate: {d} has the same content as {s} (indexed once)")
     for s in r.skipped[:5]:

@@ -64,6 +64,7 @@ class IndexReport:
     model: str
     index: str
     changed: bool = field(default=True)
+    lexical_ready_seconds: float | None = None  # when new articles became keyword-searchable
 
 
 def update_index(index_dir: Path, articles: list[Article] | tuple[Article, ...], skipped: tuple[Skipped, ...],
@@ -131,9 +132,10 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
     to_embed_text: list[str] = []
     old_tokens = old.lexical.tokens() if old is not None and old_chunks_by_doc else []
     tokens: list[list[str]] = []
+    old_pending = set(old.manifest.pending) if old else set()
     for a in kept:
         source_doc = old_by_hash.get(hashes[a.doc_id]) if old else None
-        if source_doc is not None and source_doc in old_chunks_by_doc:
+        if source_doc is not None and source_doc in old_chunks_by_doc and source_doc not in old_pending:
             for oc in old_chunks_by_doc[source_doc]:
                 cid = len(chunks)
                 chunks.append(Chunk(cid, a.doc_id, oc.start, oc.end, oc.text))
@@ -150,7 +152,7 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
                 to_embed_ids.append(cid)
                 to_embed_text.append(passage)
 
-    changed = bool(added or updated or removed or renamed) or old is None
+    changed = bool(added or updated or removed or renamed or old_pending) or old is None
     if not changed:
         progress.close()
         return IndexReport(len(kept), len(chunks), 0, 0, 0, unchanged, 0, tuple(duplicates), tuple(skipped),
@@ -159,23 +161,34 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
     vectors = np.zeros((len(chunks), embedder.dimension), np.float32)
     if reuse_old_ids:
         vectors[reuse_new_ids] = old.vectors.vectors(np.array(reuse_old_ids))  # type: ignore[union-attr]
+    lexical = LexicalIndex.build(tokens)
+
+    def write(embedded: list[int], pending: list[str]) -> None:
+        manifest = store.Manifest(
+            format_version=store.FORMAT_VERSION, embedder=embedder.model_id, dimension=embedder.dimension,
+            settings=settings.index_settings(), articles=hashes,
+            counts={"articles": len(kept), "chunks": len(chunks), "vectors": len(embedded)},
+            created=store.now_iso(), libraries=store.library_versions(), pending=pending,
+        )
+        ids = np.array(sorted(embedded), dtype=np.int64)
+        vector_index = VectorIndex.build(vectors[ids], ids, approximate_above=settings.ann_threshold,
+                                         nprobe=settings.ann_nprobe, previous=old.vectors if old else None)
+        store.write(index_dir, manifest, kept, chunks, vector_index, lexical)
+
+    lexical_ready = None
+    if len(to_embed_text) >= settings.lexical_first_min:
+        # Searchable by keyword now: a version whose new chunks have no vectors
+        # yet; the dense side catches up in the version written after embedding.
+        write(reuse_new_ids, sorted({chunks[i].doc_id for i in to_embed_ids}))
+        lexical_ready = time.perf_counter() - t0
     if to_embed_text:
         progress.start(len(to_embed_text), "embedding chunks")
         try:
             vectors[to_embed_ids] = embedder.embed_documents(to_embed_text, progress=progress.advance)
         finally:
             progress.close()
-    lexical = LexicalIndex.build(tokens)
-    manifest = store.Manifest(
-        format_version=store.FORMAT_VERSION, embedder=embedder.model_id, dimension=embedder.dimension,
-        settings=settings.index_settings(), articles=hashes,
-        counts={"articles": len(kept), "chunks": len(chunks)}, created=store.now_iso(),
-        libraries=store.library_versions(),
-    )
-    vector_index = VectorIndex.build(vectors, approximate_above=settings.ann_threshold, nprobe=settings.ann_nprobe,
-                                     previous=old.vectors if old is not None else None)
-    store.write(index_dir, manifest, kept, chunks, vector_index, lexical)
+    write(list(range(len(chunks))), [])
     return IndexReport(len(kept), len(chunks), added, updated, removed, unchanged, renamed, tuple(duplicates),
                        tuple(skipped), len(to_embed_text), time.perf_counter() - t0, embedder.model_id,
-                       str(index_dir))
+                       str(index_dir), lexical_ready_seconds=lexical_ready)
 

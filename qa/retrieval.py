@@ -35,7 +35,8 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 class Retriever:
     def __init__(self, chunks: Sequence[Chunk], vectors: VectorIndex, lexical: LexicalIndex,
-                 embedder: Embedder, settings: Settings) -> None:
+                 embedder: Embedder, settings: Settings, pending: set[int] | None = None) -> None:
+        self.pending = pending or set()  # chunks with no vector yet: lexical evidence only
         self.chunks = chunks
         self.vectors = vectors
         self.lexical = lexical
@@ -65,9 +66,13 @@ class Retriever:
         if mode == "hybrid":
             ids = np.array(sorted(set(d_score) | set(l_score)), dtype=np.int64)
             if qv is not None and len(ids):
-                missing = np.array([i for i in ids if i not in d_score], dtype=np.int64)
+                missing = np.array([i for i in ids if i not in d_score and i not in self.pending], dtype=np.int64)
                 if len(missing):
                     d_score.update(zip(missing.tolist(), (self.vectors.vectors(missing) @ qv).tolist(), strict=True))
+                neutral = float(np.mean(list(d_score.values()))) if d_score else 0.0
+                for i in ids:  # not embedded yet: no dense evidence either way, so the mean
+                    if int(i) in self.pending:
+                        d_score[int(i)] = neutral
                 l_score.update(self.lexical.scores_for(query, [int(i) for i in ids if i not in l_score]))
             fused = self._fuse(ids, d_score, l_score, d_rank, l_rank)
         else:

@@ -29,6 +29,8 @@ class Settings:
     # vector index: exact search up to this many chunks, IVF above (bench/ann_recall.py)
     ann_threshold: int = 50_000
     ann_nprobe: int = 32
+    # updates embedding at least this many chunks first publish a keyword-only version
+    lexical_first_min: int = 256
     # answer composition
     max_sentences: int = 3
     extra_sentence_ratio: float = 0.8  # more sentences are quoted if they score this close to the best

@@ -8,7 +8,9 @@
         articles.jsonl        one Article per line (original text, metadata)
         chunks.jsonl          {"chunk_id", "doc_id", "start", "end"}; the text is
                               article.text[start:end], never stored twice
-        vectors.faiss         FAISS IndexIDMap2(IndexFlatIP), id = chunk_id
+        vectors.faiss         FAISS IndexIDMap2(IndexFlatIP), or IndexIVFFlat above
+                              50k chunks; id = chunk_id (chunks of `pending` articles
+                              have no vector yet)
         lexical/              bm25s index (JSON + .npy) + terms.txt (a row's terms per line), row = chunk_id
 
 A new version is written completely beside the live one, then `CURRENT` is
@@ -28,7 +30,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -98,6 +100,9 @@ class Manifest:
     counts: dict[str, int]
     created: str
     libraries: dict[str, str]
+    # articles whose chunks are searchable by keyword but not embedded yet
+    # (a lexical-first version written while a large update embeds)
+    pending: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True)
@@ -105,7 +110,7 @@ class Manifest:
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,11 @@ class StoredIndex:
     chunks: list[Chunk]
     vectors: VectorIndex
     lexical: LexicalIndex
+
+    def pending_chunk_ids(self) -> set[int]:
+        """Chunks that have no vector yet (keyword search only)."""
+        pending = set(self.manifest.pending)
+        return {c.chunk_id for c in self.chunks if c.doc_id in pending} if pending else set()
 
 
 def library_versions() -> dict[str, str]:
@@ -180,7 +190,8 @@ def load(index_dir: Path) -> StoredIndex:
             chunks.append(Chunk(d["chunk_id"], d["doc_id"], d["start"], d["end"], text))
     vectors = VectorIndex.load(version / "vectors.faiss")
     lexical = LexicalIndex.load(version / "lexical")
-    if not (len(chunks) == vectors.size == lexical.size == manifest.counts.get("chunks")):
+    embedded = manifest.counts.get("vectors", manifest.counts.get("chunks"))
+    if not (len(chunks) == lexical.size == manifest.counts.get("chunks") and vectors.size == embedded):
         raise IndexMismatch(
             f"index at {index_dir} is inconsistent ({len(chunks)} chunks, {vectors.size} vectors, "
             f"{lexical.size} lexical rows). Rebuild it: qa index --rebuild --index {index_dir}"

@@ -24,14 +24,14 @@ class VectorIndex:
         self._index = index
 
     @classmethod
-    def build(cls, vectors: np.ndarray, *, approximate_above: int | None = None, nprobe: int = 32,
-              previous: VectorIndex | None = None) -> VectorIndex:
-        """Index `vectors` under ids 0..n-1: exact, or IVF above the threshold.
+    def build(cls, vectors: np.ndarray, ids: np.ndarray | None = None, *, approximate_above: int | None = None,
+              nprobe: int = 32, previous: VectorIndex | None = None) -> VectorIndex:
+        """Index `vectors` under `ids` (default 0..n-1): exact, or IVF above the threshold.
         An IVF `previous` version lends its trained lists while the index has
         not doubled since they were trained (training is the slow part)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         n, d = vectors.shape
-        ids = np.arange(n, dtype=np.int64)
+        ids = np.arange(n, dtype=np.int64) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
         if approximate_above is not None and n > approximate_above:
             centroids = previous.centroids_for(n) if previous is not None else None
             if centroids is None:
@@ -45,9 +45,9 @@ class VectorIndex:
                 quantizer.add(centroids)
                 index = faiss.IndexIVFFlat(quantizer, d, len(centroids), faiss.METRIC_INNER_PRODUCT)
                 index.is_trained = True
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # read vectors back by id
             index.add_with_ids(vectors, ids)
             index.nprobe = nprobe
-            index.make_direct_map()
             return cls(index)
         index = faiss.IndexIDMap2(faiss.IndexFlatIP(d))
         if n:
@@ -97,5 +97,5 @@ class VectorIndex:
         if isinstance(index, faiss.IndexIVF):  # read_index returns the concrete class
             if nprobe:
                 index.nprobe = nprobe
-            index.make_direct_map()
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)
         return cls(index)

@@ -227,3 +227,47 @@ def test_large_indexes_switch_to_ivf_and_keep_working(seeds: Path, tmp_path: Pat
     assert bot.index.vectors.approximate
     assert bot.search("مستشفى الأمل في عدن", 1)[0].chunk.doc_id == "y.txt"
     assert all(h.chunk.doc_id != "x0.txt" for h in bot.search("نص رقم 0 عن الاقتصاد", 10))
+
+
+def test_new_articles_are_keyword_searchable_before_their_embeddings_are_done(seeds: Path, tmp_path: Path):
+    settings = Settings(model="fake", lexical_first_min=1)
+    index = tmp_path / "index"
+    build_or_update(seeds, index, settings)
+    seen = {}
+
+    class Watching(FakeEmbedder):
+        def embed_documents(self, texts, progress=None):
+            bot = Assistant.open(index, settings, embedder=FakeEmbedder())  # what a reader sees meanwhile
+            seen["pending"] = bot.index.manifest.pending
+            seen["hybrid"] = bot.search("مستشفى الأمل في عدن", 1)[0].chunk.doc_id
+            seen["dense"] = {h.chunk.doc_id for h in bot.search("مستشفى الأمل في عدن", 20, mode="dense")}
+            return super().embed_documents(texts, progress)
+
+    (seeds / "new.txt").write_text("خبر\n\nافتتاح مستشفى الأمل في عدن.", encoding="utf-8")
+    report = build_or_update(seeds, index, settings, embedder=Watching())
+    assert seen["pending"] == ["new.txt"]
+    assert seen["hybrid"] == "new.txt"  # found by its words
+    assert "new.txt" not in seen["dense"]  # no vector yet
+    assert report.lexical_ready_seconds is not None and report.lexical_ready_seconds <= report.seconds
+    bot = Assistant.open(index)
+    assert bot.index.manifest.pending == []
+    assert "new.txt" in {h.chunk.doc_id for h in bot.search("مستشفى الأمل في عدن", 20, mode="dense")}
+
+
+def test_a_writer_killed_after_the_keyword_only_version_is_finished_by_the_next(seeds: Path, tmp_path: Path):
+    settings = Settings(model="fake", lexical_first_min=1)
+    index = tmp_path / "index"
+    build_or_update(seeds, index, settings)
+
+    class Dies(FakeEmbedder):
+        def embed_documents(self, texts, progress=None):
+            raise KeyboardInterrupt
+
+    (seeds / "new.txt").write_text("خبر\n\nافتتاح مستشفى الأمل في عدن.", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        build_or_update(seeds, index, settings, embedder=Dies())
+    assert store.read_manifest(index).pending == ["new.txt"]
+    r = build_or_update(seeds, index, settings)
+    assert r.changed and r.embedded_chunks >= 1
+    bot = Assistant.open(index)
+    assert bot.index.manifest.pending == [] and bot.index.vectors.size == len(bot.index.chunks)
