@@ -224,30 +224,28 @@ def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:
     return [(None, args.question)]
 
 
-def cmd_ask(args: argparse.Namespace) -> int:
-    questions = _questions(args)
-    bot = _open(args)
-    for qid, q in questions:
-        bot = bot.refreshed()  # a re-index during a long batch is picked up here
-        a = bot.ask(q)
-        if args.json:
-            _emit(answer_dict(a, qid))
-        else:
-            print(answer_text(a))
-    return 0
-
-
-def cmd_search(args: argparse.Namespace) -> int:
+def _each_question(args: argparse.Namespace, run, to_dict, to_text) -> int:
+    """Run `run(bot, question)` for the question or every --batch line, printing
+    one JSON object a line with --json. A re-index during a long batch is
+    picked up on the next question."""
     questions = _questions(args)
     bot = _open(args)
     for qid, q in questions:
         bot = bot.refreshed()
-        hits = bot.search(q, args.top_k)
+        result = run(bot, q)
         if args.json:
-            _emit(hits_dict(hits, qid))
+            _emit(to_dict(result, qid))
         else:
-            print(hits_text(hits))
+            print(to_text(result))
     return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    return _each_question(args, lambda bot, q: bot.ask(q), answer_dict, answer_text)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    return _each_question(args, lambda bot, q: bot.search(q, args.top_k), hits_dict, hits_text)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
