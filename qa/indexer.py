@@ -130,7 +130,7 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
     reuse_new_ids: list[int] = []
     to_embed_ids: list[int] = []
     to_embed_text: list[str] = []
-    old_tokens = old.lexical.tokens() if old is not None and old_chunks_by_doc else []
+    old_tokens = old.lexical.tokens() if old is not None and old_chunks_by_doc else None
     tokens: list[list[str]] = []
     old_pending = set(old.manifest.pending) if old else set()
     for a in kept:
@@ -139,7 +139,8 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
             for oc in old_chunks_by_doc[source_doc]:
                 cid = len(chunks)
                 chunks.append(Chunk(cid, a.doc_id, oc.start, oc.end, oc.text))
-                tokens.append(old_tokens[oc.chunk_id])
+                tokens.append(old_tokens[oc.chunk_id] if old_tokens is not None
+                              else tokenize(passage_text(a, oc.start, oc.text)))
                 reuse_old_ids.append(oc.chunk_id)
                 reuse_new_ids.append(cid)
         else:

@@ -41,11 +41,12 @@ class LexicalIndex:
         bm25.index(tokens, show_progress=False)
         return cls(bm25, len(tokens), tokens)
 
-    def tokens(self) -> list[list[str]]:
-        """Every row's terms (read from disk on first use)."""
+    def tokens(self) -> list[list[str]] | None:
+        """Every row's terms (read from disk on first use); None for an index
+        written before terms were stored."""
         if self._tokens is None:
             if self._folder is None or not (self._folder / "terms.txt").exists():
-                raise FileNotFoundError("this lexical index has no stored terms; rebuild the index")
+                return None
             with open(self._folder / "terms.txt", encoding="utf-8") as f:
                 self._tokens = [line.split() for line in f]
         return self._tokens
@@ -85,7 +86,7 @@ class LexicalIndex:
         if self._bm25 is not None:
             self._bm25.save(str(folder))
         with open(folder / "terms.txt", "w", encoding="utf-8") as f:
-            for row in self.tokens():
+            for row in self.tokens() or []:
                 f.write(" ".join(row) + "\n")
         (folder / "size.txt").write_text(str(self.size), encoding="utf-8")
 

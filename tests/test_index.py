@@ -271,3 +271,14 @@ def test_a_writer_killed_after_the_keyword_only_version_is_finished_by_the_next(
     assert r.changed and r.embedded_chunks >= 1
     bot = Assistant.open(index)
     assert bot.index.manifest.pending == [] and bot.index.vectors.size == len(bot.index.chunks)
+
+
+def test_an_index_without_stored_terms_still_updates(seeds: Path, tmp_path: Path, fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    (store.current_version(index) / "lexical" / "terms.txt").unlink()  # as written by the first release
+    (seeds / "zzz.txt").write_text("عنوان\n\nنص جديد تماما.", encoding="utf-8")
+    r = build_or_update(seeds, index, fake_settings)
+    assert (r.added, r.unchanged, r.embedded_chunks) == (1, 2, 1)
+    bot = Assistant.open(index)
+    assert bot.search("إبراهيم حيدان", 1, mode="lexical")[0].chunk.doc_id == "001_32ac849551dd6a76.txt"
