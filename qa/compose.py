@@ -18,6 +18,7 @@ cites nothing. Models without a calibration fall back to lexical evidence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -125,6 +126,28 @@ def assess(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
     return Evidence(lex, dense, cross, ok)
 
 
+# Answer-type cues: a «كم» question wants a number, a «متى» question a date.
+# Patterns are matched against normalised text (qa.arabic.normalize).
+_MONTHS = ("يناير فبراير مارس ابريل مايو يونيو يوليو اغسطس سبتمبر اكتوبر نوفمبر ديسمبر "
+           "كانون شباط اذار نيسان ايار حزيران تموز اب ايلول تشرين محرم صفر ربيع جمادي رجب شعبان رمضان شوال "
+           "ذو القعده الحجه january february march april may june july august september october november december")
+_NUMBER_WORDS = ("واحد اثنان اثنين ثلاث ثلاثه ثلاثين ثلاثون اربع اربعه اربعين اربعون خمس خمسه خمسين خمسون "
+                 "ست سته ستين ستون سبع سبعه سبعين سبعون ثماني ثمانيه ثمانين ثمانون تسع تسعه تسعين تسعون "
+                 "عشر عشره عشرين عشرون مئه مائه مئات الف الاف مليون ملايين مليار مليارات")
+_WANTS = {
+    "number": (re.compile(r"^\W*(كم|بكم|how many|how much)\b"),
+               re.compile(r"\d|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b")),
+    "date": (re.compile(r"^\W*(متي|في اي عام|في اي سنه|when)\b"),
+             re.compile(r"\b\d{3,4}\b|\b(" + "|".join(_MONTHS.split()) + r")\b|\b(عام|سنه|القرن)\b")),
+}
+
+
+def wanted_type(question: str) -> str | None:
+    """'number' or 'date' when the question asks for one, else None."""
+    q = arabic.normalize(question)
+    return next((kind for kind, (ask, _) in _WANTS.items() if ask.search(q)), None)
+
+
 def compose(question: str, hits: Sequence[Hit], articles: Mapping[str, Article], idf: Mapping[str, float],
             settings: Settings, embedder: Embedder | None = None,
             query_vector: np.ndarray | None = None, calibration: Calibration = LEXICAL_ONLY) -> Answer:
@@ -155,6 +178,7 @@ def compose(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
         qv = embedder.embed_query(question) if query_vector is None else query_vector
         dense[near] = embedder.embed_documents([spans[i][4] for i in near]) @ qv
 
+    wants = wanted_type(question)
     cands = []
     seen: set[str] = set()
     for (rank, hit, a, b, text), lex, dsim in zip(spans, lexical, dense, strict=True):
@@ -166,6 +190,8 @@ def compose(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
             score = _band(float(dsim), CROSS_BAND) + 0.02 / (rank + 1)
         else:
             score = lex + _band(float(dsim), DENSE_BAND) * 0.5 + 0.15 / (rank + 1)
+            if wants and _WANTS[wants][1].search(key):
+                score += settings.answer_type_bonus
         cands.append(Candidate(rank, hit, a, b, lex, float(dsim), score))
     cands.sort(key=lambda c: -c.score)
     best = cands[0]

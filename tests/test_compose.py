@@ -41,3 +41,28 @@ def test_refuses_without_evidence_in_the_question_language():
     assert en.refused and en.text == REFUSAL_EN and en.language == "en"
     none = compose("من هو وزير الداخلية؟", [], {}, IDF, Settings())
     assert none.refused
+
+
+def test_answer_type_cues():
+    from qa.compose import wanted_type
+
+    assert wanted_type("كم عدد الحجاج هذا العام؟") == "number"
+    assert wanted_type(" - متى تأسست الشركة؟") == "date"
+    assert wanted_type("في أي عام ولد؟") == "date"
+    assert wanted_type("How many people attended?") == "number"
+    assert wanted_type("من هو وزير الداخلية؟") is None
+
+
+def test_a_how_many_question_prefers_the_sentence_with_a_number():
+    text = ("افتتاح مستشفى في عدن\n\n"
+            "افتتحت وزارة الصحة مستشفى الأمل في عدن بحضور المحافظ. "
+            "وتبلغ سعة مستشفى الأمل 200 سرير.")
+    art = Article("h.txt", "افتتاح مستشفى في عدن", text)
+    chunk = Chunk(0, "h.txt", 0, len(text), text)
+    idf = {"مستشف": 1.0, "امل": 2.0, "عدن": 1.0, "سعه": 1.0}
+    hits = [Hit(chunk, 1.0, 1, 1, None, 5.0)]
+    question = "كم عدد الأسرة في مستشفى الأمل في عدن؟"
+    a = compose(question, hits, {"h.txt": art}, idf, Settings(max_sentences=1))
+    assert "200" in a.citations[0].quote
+    plain = compose(question, hits, {"h.txt": art}, idf, Settings(max_sentences=1, answer_type_bonus=0.0))
+    assert "200" not in plain.citations[0].quote  # the cue is what made the difference
