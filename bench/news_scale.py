@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import store
 from qa.assistant import Assistant, build_or_update
 from qa.cli import quiet_libraries
 from qa.embedding import load_embedder
@@ -70,6 +71,9 @@ def main() -> None:
     p.add_argument("--model", default=Settings().model)
     p.add_argument("--json", type=Path, help="also write the results here")
     p.add_argument("--keep", type=Path, help="build the index in this folder and keep it (e.g. for ann_recall.py)")
+    p.add_argument("--resume", action="store_true",
+                   help="with --keep: the days already in that index are unpacked and checked (nothing to "
+                        "embed) without being reported, then the run continues with the next day")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     quiet_libraries()
@@ -84,6 +88,15 @@ def main() -> None:
         docs.mkdir()
         print("| day | articles | +chunks | seconds | embedding s | chunks/s | overhead × |")
         print("|---|---|---|---|---|---|---|")
+        if args.resume and args.keep and (args.keep / "CURRENT").exists():
+            done = {a.split(".json#")[0] for a in store.read_manifest(args.keep).articles}
+            for z in [z for z in zips if f"{z.stem}" in done]:
+                with zipfile.ZipFile(z) as zf:
+                    zf.extractall(docs)
+            check = build_or_update(docs, index, settings, embedder=embedder)
+            print(f"resumed: {check.articles} articles already indexed, {check.embedded_chunks} chunks re-embedded",
+                  flush=True)
+            zips = [z for z in zips if z.stem not in done]
         for z in zips:
             with zipfile.ZipFile(z) as zf:
                 zf.extractall(docs)
