@@ -266,8 +266,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UserError(str(exc)) from exc
     else:
-        results = evaluate_squad(path, settings, modes=modes, limit=args.limit, index_dir=index_dir,
-                                 holdout_every=args.holdout_every, records=records)
+        try:
+            results = evaluate_squad(path, settings, modes=modes, limit=args.limit, index_dir=index_dir,
+                                     holdout_every=args.holdout_every, records=records)
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise UserError(f"{path} is not a SQuAD-format JSON file ({exc.__class__.__name__}: {exc})") from exc
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as f:
             for rec in records:

@@ -109,3 +109,23 @@ def test_model_mismatch_and_missing_docs(indexed, tmp_path: Path, capsys):
     code, _, err = run(capsys, "index", "--docs", str(tmp_path / "missing"), "--index", str(tmp_path / "x"),
                        "--model", "fake")
     assert code == 2 and "does not exist" in err
+
+
+def test_eval_on_a_broken_question_set_is_one_line(tmp_path: Path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    code, _, err = run(capsys, "eval", str(bad), "--model", "fake")
+    assert code == 2 and "SQuAD-format" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "eval", str(tmp_path / "missing.json"), "--model", "fake")
+    assert code == 2 and "does not exist" in err
+
+
+def test_eval_on_the_seed_set_with_the_fake_model(capsys):
+    from conftest import ROOT, SEEDS
+
+    code, out, err = run(capsys, "eval", str(ROOT / "tests" / "data" / "seed_questions.jsonl"),
+                         "--docs", str(SEEDS), "--model", "fake", "--json")
+    assert code == 0, err
+    (result,) = json.loads(out)["results"]
+    assert result["questions"] == 47 and result["out_of_scope"] == 12
+    assert 0 < result["recall_at_5"] <= 1 and result["refusal_recall"] is not None
