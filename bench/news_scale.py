@@ -86,8 +86,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qa-news-") as tmp:
         docs, index = Path(tmp) / "docs", args.keep or Path(tmp) / "index"
         docs.mkdir()
-        print("| day | articles | +chunks | seconds | embedding s | chunks/s | overhead × |")
-        print("|---|---|---|---|---|---|---|")
+        print("| day | articles | +chunks | seconds | embedding s | chunks/s | overhead × | keyword-ready s |")
+        print("|---|---|---|---|---|---|---|---|")
         if args.resume and args.keep and (args.keep / "CURRENT").exists():
             done = {a.split(".json#")[0] for a in store.read_manifest(args.keep).articles}
             for z in [z for z in zips if f"{z.stem}" in done]:
@@ -107,10 +107,12 @@ def main() -> None:
             row = {"day": z.stem, "articles": report.articles, "chunks": report.chunks, "new_chunks": n,
                    "seconds": round(total, 1), "embedding_seconds": round(emb, 1),
                    "chunks_per_s": round(n / emb, 1) if emb else None,
-                   "overhead": round(total / emb, 2) if emb else None}
+                   "overhead": round(total / emb, 2) if emb else None,
+                   "lexical_ready_seconds": (round(report.lexical_ready_seconds, 1)
+                                             if report.lexical_ready_seconds is not None else None)}
             rows.append(row)
             print(f"| {z.stem} | {report.articles} | {n} | {total:.1f} | {emb:.1f} | {row['chunks_per_s']} | "
-                  f"{row['overhead']} |", flush=True)
+                  f"{row['overhead']} | {row['lexical_ready_seconds']} |", flush=True)
         t0 = time.perf_counter()
         bot = Assistant.open(index, settings, embedder=embedder)
         open_s = time.perf_counter() - t0

@@ -25,7 +25,7 @@ class VectorIndex:
 
     @classmethod
     def build(cls, vectors: np.ndarray, ids: np.ndarray | None = None, *, approximate_above: int | None = None,
-              nprobe: int = 32, previous: VectorIndex | None = None) -> VectorIndex:
+              nprobe: int = 64, previous: VectorIndex | None = None) -> VectorIndex:
         """Index `vectors` under `ids` (default 0..n-1): exact, or IVF above the threshold.
         An IVF `previous` version lends its trained lists while the index has
         not doubled since they were trained (training is the slow part)."""
