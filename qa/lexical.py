@@ -55,25 +55,29 @@ class LexicalIndex:
         """(row, score) pairs, best first; rows with score 0 are left out."""
         if self._bm25 is None or self.size == 0:
             return []
-        q = [t for t in arabic.terms(query) if t in self._bm25.vocab_dict]
+        q = self._query_terms(query)
         if not q:
             return []
         rows, scores = self._bm25.retrieve([q], k=min(k, self.size), show_progress=False, n_threads=1)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
 
+    def _query_terms(self, query: str) -> list[str]:
+        """The query's terms that occur in the index (same processing as the rows)."""
+        return [t for t in arabic.terms(query) if t in self._bm25.vocab_dict]
+
     def scores_for(self, query: str, rows: Sequence[int]) -> dict[int, float]:
         """BM25 scores of `query` for the given rows (0 where no term matches)."""
         if self._bm25 is None or not rows:
             return {}
-        q = [t for t in arabic.terms(query) if t in self._bm25.vocab_dict]
+        q = self._query_terms(query)
         if not q:
             return {int(r): 0.0 for r in rows}
         all_scores = self._bm25.get_scores(q)
         return {int(r): float(all_scores[r]) for r in rows}
 
     def idf(self) -> dict[str, float]:
-        """Term -> inverse document frequency, read off the index (the same as
-        `idf_weights` over the indexed texts, without re-tokenising them)."""
+        """Term -> inverse document frequency, read off the index (what
+        counting the terms of every row would give, without re-tokenising)."""
         if self._bm25 is None:
             return {}
         indptr = np.asarray(self._bm25.scores["indptr"])

@@ -34,14 +34,13 @@ class VectorIndex:
         ids = np.arange(n, dtype=np.int64) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
         if approximate_above is not None and n > approximate_above:
             centroids = previous.centroids_for(n) if previous is not None else None
+            quantizer = faiss.IndexFlatIP(d)
             if centroids is None:
                 nlist = max(16, int(4 * np.sqrt(n)))
-                quantizer = faiss.IndexFlatIP(d)
                 index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
                 rng = np.random.default_rng(0)
                 index.train(vectors[rng.choice(n, size=min(n, nlist * 40), replace=False)])
             else:
-                quantizer = faiss.IndexFlatIP(d)
                 quantizer.add(centroids)
                 index = faiss.IndexIVFFlat(quantizer, d, len(centroids), faiss.METRIC_INNER_PRODUCT)
                 index.is_trained = True
