@@ -5,8 +5,8 @@
 
 Use it from Python:
 
-    from qa import Assistant, Settings
-    Assistant.build_or_update(Path("seeds"), Path("index"), Settings())
+    from qa import Assistant, Settings, build_or_update
+    build_or_update(Path("seeds"), Path("index"), Settings())
     bot = Assistant.open(Path("index"))
     bot.ask("من هو وزير الداخلية اليمني؟")
 """

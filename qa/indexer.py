@@ -164,7 +164,10 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
         vectors[reuse_new_ids] = old.vectors.vectors(np.array(reuse_old_ids))  # type: ignore[union-attr]
     lexical = LexicalIndex.build(tokens)
 
+    previous = old.vectors if old else None
+
     def write(embedded: list[int], pending: list[str]) -> None:
+        nonlocal previous
         manifest = store.Manifest(
             format_version=store.FORMAT_VERSION, embedder=embedder.model_id, dimension=embedder.dimension,
             settings=settings.index_settings(), articles=hashes,
@@ -173,7 +176,8 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
         )
         ids = np.array(sorted(embedded), dtype=np.int64)
         vector_index = VectorIndex.build(vectors[ids], ids, approximate_above=settings.ann_threshold,
-                                         nprobe=settings.ann_nprobe, previous=old.vectors if old else None)
+                                         nprobe=settings.ann_nprobe, previous=previous)
+        previous = vector_index  # the final write reuses lists the keyword-only write trained
         store.write(index_dir, manifest, kept, chunks, vector_index, lexical)
 
     lexical_ready = None
