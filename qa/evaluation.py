@@ -175,9 +175,10 @@ def _evaluate(articles: list[Article], questions: list[Question], settings: Sett
         idx = index_dir or Path(tmp)
         if store.current_version(idx) is not None:
             m = store.read_manifest(idx)
-            rebuild = m is None or m.embedder != embedder.model_id or m.settings != settings.index_settings()
+            rebuild = (m is None or m.format_version != store.FORMAT_VERSION or m.embedder != embedder.model_id
+                       or m.settings != settings.index_settings())
         else:
-                rebuild = True
+            rebuild = True
         update_index(idx, articles, (), embedder, settings, rebuild=rebuild)
         bot = Assistant.open(idx, settings, embedder=embedder)
         return [_run(bot, questions, mode, records) for mode in (modes or ["hybrid"])]
