@@ -189,7 +189,7 @@ def compose(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
         if ev.cross_lingual:
             score = _band(float(dsim), CROSS_BAND) + 0.02 / (rank + 1)
         else:
-            score = lex + _band(float(dsim), DENSE_BAND) * 0.5 + 0.15 / (rank + 1)
+            score = lex + _band(float(dsim), DENSE_BAND) * 0.5 + settings.answer_rank_weight / (rank + 1)
             if wants and _WANTS[wants][1].search(key):
                 score += settings.answer_type_bonus
         cands.append(Candidate(rank, hit, a, b, lex, float(dsim), score))

@@ -33,9 +33,10 @@ class Settings:
     lexical_first_min: int = 256
     # answer composition
     max_sentences: int = 3
-    extra_sentence_ratio: float = 0.8  # more sentences are quoted if they score this close to the best
+    extra_sentence_ratio: float = 0.7  # more sentences are quoted if they score this close to the best
     answer_type_bonus: float = 0.3  # for a sentence holding what «كم»/«متى» asks for (a number, a date)
     answer_chunks: int = 3  # how many top hits the composer reads
+    answer_rank_weight: float = 0.8  # a sentence's bonus for its chunk's rank: this / (rank + 1)
     dense_sentences_below: float = 0.5  # embed sentences when lexical coverage is under this
     dense_sentence_chunks: int = 2  # ... for the sentences of this many top chunks
     # embedding runtime
