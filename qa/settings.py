@@ -24,7 +24,7 @@ class Settings:
     top_k: int = 5
     candidates: int = 50  # per retriever, before fusion
     fusion: str = "zscore"  # or "rrf"
-    dense_weight: float = 0.6  # share of the dense score in the fused one (lexical: the rest)
+    dense_weight: float = 0.5  # share of the dense score in the fused one (lexical: the rest)
     rrf_k: int = 60  # for fusion="rrf"
     # vector index: exact search up to this many chunks, IVF above (bench/ann_recall.py)
     ann_threshold: int = 50_000

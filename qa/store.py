@@ -42,7 +42,7 @@ from qa.vector import VectorIndex
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: Arabic terms are light10 stems (1: Snowball); the lexical index must be rebuilt
 KEEP_OLD_VERSIONS = 1  # previous versions kept for readers still using them
 
 
