@@ -71,7 +71,8 @@ class QuestionRecord:
     rank: int | None
     contained: bool
     refused: bool
-    lexical: float
+    lexical: float  # the refusal evidence (qa.compose.Evidence)
+    sentence: float
     dense: float
     cross_lingual: bool
 
@@ -201,7 +202,8 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
         if records is not None:
             ev = assess(q.question, hits, bot.index.articles, bot.idf, calibration_for(bot.embedder.model_id))
             records.append(QuestionRecord(q.qid, mode, q.doc_id is not None, _rank(hits, q.doc_id), ok,
-                                          answer.refused, round(ev.lexical, 4), round(ev.dense, 4),
+                                          answer.refused, round(ev.lexical, 4), round(ev.sentence, 4),
+                                          round(ev.dense, 4),
                                           ev.cross_lingual))
         if q.doc_id is None:
             oos_refused.append(answer.refused)

@@ -1,4 +1,4 @@
-from qa.compose import REFUSAL_AR, REFUSAL_EN, compose
+from qa.compose import REFUSAL_AR, REFUSAL_EN, assess, compose
 from qa.settings import Settings
 from qa.types import Article, Chunk, Hit
 
@@ -9,7 +9,7 @@ TEXT = (
 )
 ART = Article("a.txt", "وزير الداخلية يلتقي السفير", TEXT)
 CHUNK = Chunk(0, "a.txt", 0, len(TEXT), TEXT)
-IDF = {"زير": 1.0, "داخليه": 2.0, "يمن": 1.0, "تدريب": 2.0, "برامج": 2.0, "سفير": 1.0, "عاصم": 3.0, "فرنس": 3.0}
+IDF = {"زير": 1.0, "داخل": 2.0, "يمن": 1.0, "تدريب": 2.0, "برامج": 2.0, "سفير": 1.0, "عاصم": 3.0, "فرنسا": 3.0}
 
 
 def test_quotes_the_best_sentence_verbatim_with_exact_offsets():
@@ -66,3 +66,12 @@ def test_a_how_many_question_prefers_the_sentence_with_a_number():
     assert "200" in a.citations[0].quote
     plain = compose(question, hits, {"h.txt": art}, idf, Settings(max_sentences=1, answer_type_bonus=0.0))
     assert "200" not in plain.citations[0].quote  # the cue is what made the difference
+
+
+def test_evidence_weighs_question_terms_in_one_sentence_apart_from_the_passage():
+    hits = [Hit(CHUNK, 1.0, 1, 1, None, 5.0)]
+    # every term is in the passage, but spread over two sentences
+    spread = assess("برامج التدريب وزير الداخلية", hits, {"a.txt": ART}, IDF)
+    assert spread.lexical == 1.0 and 0.0 < spread.sentence < 1.0
+    together = assess("وزير الداخلية اليمني", hits, {"a.txt": ART}, IDF)
+    assert together.lexical == together.sentence == 1.0

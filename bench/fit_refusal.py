@@ -1,0 +1,68 @@
+"""Fit the refusal rule (qa.compose.Calibration) from `qa eval --dump` records
+of a run with held-out articles: answer when
+dense + lexical_weight*lexical + sentence_weight*sentence >= threshold.
+
+Grid-searches the two weights; for each, the threshold is the highest that
+refuses at most `--max-false-refusals` of the answerable questions; prints the
+rules that refuse the most out-of-scope questions. With `--halves` it also
+fits on half of the questions (alternate blocks) and tests on the other half,
+to see whether a gain survives outside the data it was fitted on.
+
+    .venv/bin/qa eval ../shared/data/arcd/arcd-train.json --holdout-every 5 --dump records.jsonl
+    .venv/bin/python bench/fit_refusal.py records.jsonl --halves
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+
+GRID = np.round(np.arange(0.0, 0.31, 0.02), 2)
+
+
+def fit(dense: np.ndarray, lex: np.ndarray, sent: np.ndarray, oos: np.ndarray, max_fr: float,
+        use_sentence: bool) -> list[tuple[float, float, float, float, float]]:
+    """(out-of-scope refused, false refusals, lexical_weight, sentence_weight, threshold), best first."""
+    rows = []
+    for lw, sw in itertools.product(GRID, GRID if use_sentence else [0.0]):
+        score = dense + lw * lex + sw * sent
+        answerable = np.sort(score[~oos])
+        k = int(np.floor(max_fr * len(answerable)))  # at most k answerable questions may fall below
+        thr = float(answerable[k]) if k < len(answerable) else float("inf")
+        rows.append((float((score[oos] < thr).mean()), float((score[~oos] < thr).mean()), lw, sw, thr))
+    return sorted(rows, key=lambda r: (-r[0], r[1]))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("records", type=Path)
+    p.add_argument("--max-false-refusals", type=float, default=0.05)
+    p.add_argument("--halves", action="store_true")
+    args = p.parse_args()
+    recs = [json.loads(line) for line in args.records.read_text(encoding="utf-8").splitlines()]
+    recs = [r for r in recs if not r["cross_lingual"] and r["mode"] == "hybrid"]
+    oos = np.array([not r["in_scope"] for r in recs])
+    dense, lex, sent = (np.array([r[k] for r in recs]) for k in ("dense", "lexical", "sentence"))
+    print(f"{oos.sum()} out-of-scope, {(~oos).sum()} answerable questions")
+    for use_sentence in (False, True):
+        name = "dense + lexical + sentence" if use_sentence else "dense + lexical"
+        print(f"\n{name}: refused out-of-scope, false refusals, lexical_weight, sentence_weight, threshold")
+        for row in fit(dense, lex, sent, oos, args.max_false_refusals, use_sentence)[:5]:
+            print("  {:.3f}  {:.3f}  {:.2f}  {:.2f}  {:.4f}".format(*row))
+        if args.halves:
+            half = (np.arange(len(recs)) // 35) % 2 == 0  # alternate blocks of questions (ARCD is in article order)
+            for train in (half, ~half):
+                test = ~train
+                _, _, lw, sw, thr = fit(dense[train], lex[train], sent[train], oos[train],
+                                        args.max_false_refusals, use_sentence)[0]
+                score = dense + lw * lex + sw * sent
+                print(f"  fitted on one half, tested on the other: refused {(score[test & oos] < thr).mean():.3f} "
+                      f"of its out-of-scope, {(score[test & ~oos] < thr).mean():.3f} of its answerable")
+
+
+if __name__ == "__main__":
+    main()
