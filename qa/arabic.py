@@ -103,6 +103,8 @@ def light10(word: str) -> str:
     for suffix in _LIGHT10_SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 2:
             word = word[: -len(suffix)]
+    if word.endswith("اء") and len(word) > 3:
+        word = word[:-1]  # «شركاء» as «شركائها» (folded «شركايها», stemmed «شركا»)
     return word
 
 

@@ -32,6 +32,9 @@ def test_light_stems_join_article_clitic_and_suffix_forms():
     assert arabic.terms("للمدرسة") == arabic.terms("بالمدرسة") == arabic.terms("مدرسه")
     assert arabic.light10("اليمنيه") == arabic.light10("اليمني") == "يمن"
     assert arabic.light10("ما") == "ما"  # too short to strip
+    # a plural in «-اء» meets its possessive form, whose hamza sits on a yeh
+    assert arabic.terms("الشركاء") == arabic.terms("شركائها")
+    assert arabic.terms("العلماء") == arabic.terms("علمائها")
     assert arabic.terms("the meetings") == ["meet"]  # English keeps Snowball
 
 
