@@ -6,7 +6,7 @@ total seconds, seconds spent embedding and chunks/s, and at the end query
 latency p50/p95 for search and ask, peak memory and index size on disk.
 
     .venv/bin/python bench/news_scale.py ../shared/data/saudinewsnet --days 2
-    .venv/bin/python bench/news_scale.py ../shared/data/saudinewsnet            # all 31 days (hours)
+    .venv/bin/python bench/news_scale.py ../shared/data/saudinewsnet            # all 18 day files (hours)
 
 The data is read by path and unpacked into a temporary folder; nothing is
 copied into the project.
