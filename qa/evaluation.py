@@ -3,7 +3,9 @@ indexed as one document titled with its article's title) and on JSONL
 question sets over a docs folder; every question is asked; the gold
 document's rank and the composed answer are scored.
 
-Metrics: recall@1, recall@5, MRR@10 of the gold paragraph; answer containment
+Metrics: recall@1, recall@5, MRR@10 of the gold paragraph; whether the top
+passage holds a gold answer at all (ARCD repeats facts across paragraphs, so
+this is what a reader of the top passage gets); answer containment
 (the normalised gold answer inside the normalised composed answer); mean
 answer length in words (answered questions); false refusals; ask latency
 p50/p95. With held-out articles: the share of their questions refused.
@@ -61,6 +63,7 @@ class EvalResult:
     refusal_precision: float | None  # share of refusals that were right (out of scope)
     false_refusals: float  # share of answerable questions refused
     cited_right: float  # answerable questions answered with [1] citing the gold article
+    answer_at_1: float  # the top passage holds a gold answer (gold paragraph or not: ARCD repeats facts)
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,7 @@ def _evaluate(articles: list[Article], questions: list[Question], settings: Sett
 
 def _run(bot: Assistant, questions: list[Question], mode: str, records: list[QuestionRecord] | None) -> EvalResult:
     plain = PlainBM25([c.text for c in bot.index.chunks]) if mode == "bm25-plain" else None
-    ranks, contained, refused, words, lat, cited = [], [], [], [], [], []
+    ranks, contained, refused, words, lat, cited, top_holds = [], [], [], [], [], [], []
     oos_refused = []
     for q in questions:
         t0 = time.perf_counter()
@@ -209,6 +212,7 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
             oos_refused.append(answer.refused)
             continue
         ranks.append(_rank(hits, q.doc_id))
+        top_holds.append(bool(hits) and contains_answer(hits[0].chunk.text, q.answers))
         cited.append(not answer.refused and answer.citations[0].doc_id == q.doc_id)
         contained.append(ok)
         refused.append(answer.refused)
@@ -229,17 +233,19 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
                            if oos_refused and sum(oos_refused) + sum(refused) else None),
         false_refusals=round(sum(refused) / n, 4),
         cited_right=round(sum(cited) / n, 4),
+        answer_at_1=round(sum(top_holds) / n, 4),
     )
 
 
 def format_table(results: list[EvalResult]) -> str:
-    head = ("| mode | questions | recall@1 | recall@5 | MRR | containment | cited right | words "
-            "| false refusals | out-of-scope refused | refusal precision | p50 ms | p95 ms |")
-    rows = [head, "|" + "---|" * 13]
+    head = ("| mode | questions | recall@1 | recall@5 | MRR | answer in top passage | containment | cited right "
+            "| words | false refusals | out-of-scope refused | refusal precision | p50 ms | p95 ms |")
+    rows = [head, "|" + "---|" * 14]
     for r in results:
         oos = f"{r.refusal_recall:.3f} of {r.out_of_scope}" if r.refusal_recall is not None else "-"
         prec = f"{r.refusal_precision:.3f}" if r.refusal_precision is not None else "-"
         rows.append(f"| {r.mode} | {r.questions} | {r.recall_at_1:.3f} | {r.recall_at_5:.3f} | {r.mrr:.3f} | "
-                    f"{r.containment:.3f} | {r.cited_right:.3f} | {r.answer_words:.0f} | {r.false_refusals:.3f} | "
+                    f"{r.answer_at_1:.3f} | {r.containment:.3f} | {r.cited_right:.3f} | {r.answer_words:.0f} | "
+                    f"{r.false_refusals:.3f} | "
                     f"{oos} | {prec} | {r.latency_p50_ms:.0f} | {r.latency_p95_ms:.0f} |")
     return "\n".join(rows)

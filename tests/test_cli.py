@@ -129,3 +129,20 @@ def test_eval_on_the_seed_set_with_the_fake_model(capsys):
     (result,) = json.loads(out)["results"]
     assert result["questions"] == 47 and result["out_of_scope"] == 12
     assert 0 < result["recall_at_5"] <= 1 and result["refusal_recall"] is not None
+
+
+def test_eval_counts_a_top_passage_holding_the_answer_apart_from_the_gold_one(tmp_path: Path, capsys):
+    # Both paragraphs state the answer; the question's words point at the first,
+    # while the gold paragraph is the second (ARCD repeats facts like this).
+    squad = {"data": [{"title": "مصر", "paragraphs": [
+        {"context": "عاصمة جمهورية مصر العربية هي القاهرة، وتقع على ضفاف النيل.", "qas": []},
+        {"context": "تضم القاهرة الأزهر والأهرامات قريبة منها.", "qas": [
+            {"id": "q1", "question": "ما هي عاصمة جمهورية مصر العربية؟", "answers": [{"text": "القاهرة"}]}]},
+    ]}]}
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(capsys, "eval", str(path), "--model", "fake", "--json")
+    assert code == 0, err
+    (result,) = json.loads(out)["results"]
+    assert result["recall_at_1"] == 0.0 and result["recall_at_5"] == 1.0
+    assert result["answer_at_1"] == 1.0
