@@ -177,13 +177,10 @@ def _evaluate(articles: list[Article], questions: list[Question], settings: Sett
     embedder = load_embedder(settings.model, batch_size=settings.batch_size)
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         idx = index_dir or Path(tmp)
-        if store.current_version(idx) is not None:
-            m = store.read_manifest(idx)
-            rebuild = (m is None or m.format_version != store.FORMAT_VERSION or m.embedder != embedder.model_id
-                       or m.settings != settings.index_settings())
-        else:
-            rebuild = True
-        update_index(idx, articles, (), embedder, settings, rebuild=rebuild)
+        try:
+            update_index(idx, articles, (), embedder, settings)
+        except store.IndexMismatch:  # a kept index of another format, model or settings: start again
+            update_index(idx, articles, (), embedder, settings, rebuild=True)
         bot = Assistant.open(idx, settings, embedder=embedder)
         return [_run(bot, questions, mode, records) for mode in (modes or ["hybrid"])]
 
