@@ -155,13 +155,17 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     return Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
 
 
-def check_compatible(manifest: Manifest, embedder_id: str, dimension: int | None, index_dir: Path) -> None:
-    """Raise IndexMismatch, saying how to rebuild, if the index cannot serve this model."""
+def _check_format(manifest: Manifest, index_dir: Path) -> None:
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatch(
             f"index at {index_dir} has format version {manifest.format_version}, this program reads "
             f"{FORMAT_VERSION}. Rebuild it: qa index --rebuild --index {index_dir}"
         )
+
+
+def check_compatible(manifest: Manifest, embedder_id: str, dimension: int | None, index_dir: Path) -> None:
+    """Raise IndexMismatch, saying how to rebuild, if the index cannot serve this model."""
+    _check_format(manifest, index_dir)
     if manifest.embedder != embedder_id or (dimension is not None and manifest.dimension != dimension):
         raise IndexMismatch(
             f"index at {index_dir} was built with embedding model '{manifest.embedder}' "
@@ -175,8 +179,7 @@ def load(index_dir: Path) -> StoredIndex:
     if version is None:
         raise IndexMissing(f"no index at {index_dir}: build one with: qa index --index {index_dir}")
     manifest = Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
-    if manifest.format_version != FORMAT_VERSION:
-        check_compatible(manifest, manifest.embedder, None, index_dir)
+    _check_format(manifest, index_dir)
     articles = {}
     with open(version / "articles.jsonl", encoding="utf-8") as f:
         for line in f:
