@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from qa import store
-from qa.chunking import chunk_spans, passage_text
+from qa.chunking import chunk_article, passage_text
 from qa.embedding import Embedder
 from qa.lexical import LexicalIndex, tokenize
 from qa.loading import Skipped, content_hash
@@ -144,13 +144,11 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
                 reuse_old_ids.append(oc.chunk_id)
                 reuse_new_ids.append(cid)
         else:
-            for span in chunk_spans(a.text, settings.chunk_size, settings.chunk_overlap):
-                cid = len(chunks)
-                text = a.text[span.start : span.end]
-                chunks.append(Chunk(cid, a.doc_id, span.start, span.end, text))
-                passage = passage_text(a, span.start, text)
+            for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap, first_id=len(chunks)):
+                chunks.append(c)
+                passage = passage_text(a, c.start, c.text)
                 tokens.append(tokenize(passage))
-                to_embed_ids.append(cid)
+                to_embed_ids.append(c.chunk_id)
                 to_embed_text.append(passage)
 
     changed = bool(added or updated or removed or renamed or old_pending) or old is None
