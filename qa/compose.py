@@ -123,8 +123,7 @@ def assess(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
     qw = question_weights(question, idf)
     texts = [passage_text(articles[h.chunk.doc_id], h.chunk.start, h.chunk.text) for h in top]
     lex = max(_coverage(qw, set(arabic.terms(t))) for t in texts)
-    sentence = max((_coverage(qw, set(arabic.terms(text)))
-                    for text in _sentences(top, articles)), default=0.0)
+    sentence = max((_coverage(qw, set(arabic.terms(text))) for *_, text in _sentences(top, articles)), default=0.0)
     dense_scores = [h.dense_score for h in top if h.dense_score is not None]
     dense = max(dense_scores, default=0.0)
     if not dense_scores:  # lexical-only retrieval: nothing dense to weigh
@@ -138,11 +137,13 @@ def assess(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
     return Evidence(lex, sentence, dense, cross, ok)
 
 
-def _sentences(hits: Sequence[Hit], articles: Mapping[str, Article]) -> list[str]:
+def _sentences(hits: Sequence[Hit], articles: Mapping[str, Article]) -> list[tuple[int, Hit, int, int, str]]:
+    """(hit rank, hit, start, end, text) of every sentence of the hits' chunks."""
     out = []
-    for h in hits:
-        text = articles[h.chunk.doc_id].text
-        out += [text[s.start : s.end] for s in arabic.sentence_spans(text, h.chunk.start, h.chunk.end)]
+    for rank, hit in enumerate(hits):
+        text = articles[hit.chunk.doc_id].text
+        out += [(rank, hit, s.start, s.end, text[s.start : s.end])
+                for s in arabic.sentence_spans(text, hit.chunk.start, hit.chunk.end)]
     return out
 
 
@@ -178,14 +179,10 @@ def compose(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
         return Answer(question, REFUSAL_AR if lang == "ar" else REFUSAL_EN, True, (), lang)
 
     qw = question_weights(question, idf)
-    spans = []
     # A cross-lingual question shares no words with the passages and chunk-level
     # dense ranks are close to noise, so every hit's sentences compete on meaning.
     read = len(hits) if ev.cross_lingual else settings.answer_chunks
-    for rank, hit in enumerate(hits[:read]):
-        art = articles[hit.chunk.doc_id]
-        for s in arabic.sentence_spans(art.text, hit.chunk.start, hit.chunk.end):
-            spans.append((rank, hit, s.start, s.end, art.text[s.start : s.end]))
+    spans = _sentences(hits[:read], articles)
     if not spans:
         return Answer(question, REFUSAL_AR if lang == "ar" else REFUSAL_EN, True, (), lang)
 
