@@ -79,9 +79,9 @@ _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
-@functools.lru_cache(maxsize=4)
-def _stemmer(lang: str) -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(lang)
+@functools.lru_cache(maxsize=1)
+def _english_stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
 
 
 # Larkey, Ballesteros & Connell, "Light Stemming for Arabic Information
@@ -112,7 +112,7 @@ def light10(word: str) -> str:
 def _stem(word: str) -> str:
     if _ARABIC_LETTER.search(word):
         return light10(word)
-    return _stemmer("english").stemWord(word)
+    return _english_stemmer().stemWord(word)
 
 
 def words(text: str) -> list[str]:

@@ -369,10 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_libraries()
     try:
         return args.func(args)
-    except (UserError, BadQuestion, store.IndexUnusable, ModelNotFound) as exc:
-        print(f"qa: error: {exc}", file=sys.stderr)
-        return 2
-    except (FileNotFoundError, NotADirectoryError) as exc:
+    except (UserError, BadQuestion, store.IndexUnusable, ModelNotFound, FileNotFoundError,
+            NotADirectoryError) as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
