@@ -282,3 +282,18 @@ def test_an_index_without_stored_terms_still_updates(seeds: Path, tmp_path: Path
     assert (r.added, r.unchanged, r.embedded_chunks) == (1, 2, 1)
     bot = Assistant.open(index)
     assert bot.search("إبراهيم حيدان", 1, mode="lexical")[0].chunk.doc_id == "001_32ac849551dd6a76.txt"
+
+
+def test_an_index_of_another_format_is_refused_with_the_rebuild_command(seeds: Path, tmp_path: Path,
+                                                                         fake_settings: Settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    manifest = store.current_version(index) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["format_version"] = store.FORMAT_VERSION - 1
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(store.IndexMismatch, match=r"format version .*qa index --rebuild"):
+        Assistant.open(index)
+    with pytest.raises(store.IndexMismatch, match="format version"):
+        build_or_update(seeds, index, fake_settings)
+    assert build_or_update(seeds, index, fake_settings, rebuild=True).added == 2
