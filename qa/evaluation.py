@@ -69,6 +69,7 @@ class EvalResult:
 @dataclass(frozen=True)
 class QuestionRecord:
     qid: str
+    question: str
     mode: str
     in_scope: bool
     rank: int | None
@@ -201,7 +202,7 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
         ok = not answer.refused and contains_answer(answer.text, q.answers)
         if records is not None:
             ev = assess(q.question, hits, bot.index.articles, bot.idf, calibration_for(bot.embedder.model_id))
-            records.append(QuestionRecord(q.qid, mode, q.doc_id is not None, _rank(hits, q.doc_id), ok,
+            records.append(QuestionRecord(q.qid, q.question, mode, q.doc_id is not None, _rank(hits, q.doc_id), ok,
                                           answer.refused, round(ev.lexical, 4), round(ev.sentence, 4),
                                           round(ev.dense, 4),
                                           ev.cross_lingual))

@@ -146,3 +146,25 @@ def test_eval_counts_a_top_passage_holding_the_answer_apart_from_the_gold_one(tm
     (result,) = json.loads(out)["results"]
     assert result["recall_at_1"] == 0.0 and result["recall_at_5"] == 1.0
     assert result["answer_at_1"] == 1.0
+
+
+def test_eval_dump_writes_one_record_per_question_and_mode(tmp_path: Path, capsys):
+    squad = {"data": [
+        {"title": "مصر", "paragraphs": [{"context": "عاصمة مصر هي القاهرة، وتقع على ضفاف النيل.", "qas": [
+            {"id": "q1", "question": "ما هي عاصمة مصر؟", "answers": [{"text": "القاهرة"}]}]}]},
+        {"title": "فرنسا", "paragraphs": [{"context": "باريس عاصمة فرنسا.", "qas": [
+            {"id": "q2", "question": "ما هي عاصمة فرنسا؟", "answers": [{"text": "باريس"}]}]}]},
+    ]}
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    dump = tmp_path / "records.jsonl"
+    code, _, err = run(capsys, "eval", str(path), "--model", "fake", "--holdout-every", "2",
+                       "--compare", "--dump", str(dump))
+    assert code == 0, err
+    records = [json.loads(line) for line in dump.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 2 * 3  # two questions, three modes
+    q1 = next(r for r in records if r["qid"] == "q1" and r["mode"] == "hybrid")
+    q2 = next(r for r in records if r["qid"] == "q2" and r["mode"] == "hybrid")
+    assert q1["question"] == "ما هي عاصمة مصر؟" and q1["in_scope"] and q1["rank"] == 1
+    assert q2["in_scope"] is False and q2["rank"] is None  # its article was held out
+    assert {"lexical", "sentence", "dense", "refused", "contained"} <= set(q1)
