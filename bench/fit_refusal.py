@@ -6,7 +6,9 @@ Grid-searches the two weights; for each, the threshold is the highest that
 refuses at most `--max-false-refusals` of the answerable questions; prints the
 rules that refuse the most out-of-scope questions. With `--halves` it also
 fits on half of the questions (alternate blocks) and tests on the other half,
-to see whether a gain survives outside the data it was fitted on.
+to see whether a gain survives outside the data it was fitted on. It ends with
+the refusals the product made in that run, by question style (the question
+word the question opens with), to see whether the rule holds across styles.
 
     .venv/bin/qa eval ../shared/data/arcd/arcd-train.json --holdout-every 5 --dump records.jsonl
     .venv/bin/python bench/fit_refusal.py records.jsonl --halves
@@ -20,6 +22,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+from qa import arabic
 
 GRID = np.round(np.arange(0.0, 0.31, 0.02), 2)
 
@@ -37,6 +41,51 @@ def fit(dense: np.ndarray, lex: np.ndarray, sent: np.ndarray, oos: np.ndarray, m
     return sorted(rows, key=lambda r: (-r[0], r[1]))
 
 
+# Question styles by their question word (normalised): MSA and colloquial forms,
+# and «مادا», a common misspelling of «ماذا» in ARCD.
+STYLES = {
+    "who (من)": "من مين منو",
+    "what (ما/ماذا)": "ما ماذا مادا ماهو ماهي شو ايش وش",
+    "when (متى)": "متي امتي",
+    "where (أين)": "اين وين فين",
+    "how many (كم)": "كم قديش",
+    "yes/no (هل)": "هل",
+    "why (لماذا)": "لماذا لمادا ليش ليه",
+    "how (كيف)": "كيف ازاي شلون اشلون",
+    "which (أي)": "اي",
+}
+_OPENERS = {w: style for style, ws in STYLES.items() for w in ws.split()}
+_PREPOSITIONS = {"الي", "علي", "في", "عن", "مع", "ضد", "تحت", "حتي"}
+
+
+def style(question: str) -> str:
+    """The style a question is asked in: its question word, which may carry a
+    preposition («بماذا», «لمن», «ممن») or follow one («إلى كم», «في أي»)."""
+    if not arabic.is_arabic(question):
+        return "English"
+    for w in arabic.words(question)[:2]:
+        if w in _OPENERS:
+            return _OPENERS[w]
+        if w[:1] in "بلم" and w[1:] in _OPENERS:
+            return _OPENERS[w[1:]]
+        if w not in _PREPOSITIONS:
+            break
+    return "other"
+
+
+def by_style(recs: list[dict]) -> None:
+    print("\nthe run's own refusals by question style: answerable (false refusals), out of scope (refused)")
+    groups: dict[str, list[dict]] = {}
+    for r in recs:
+        groups.setdefault(style(r["question"]), []).append(r)
+    for name, rs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        ans = [r["refused"] for r in rs if r["in_scope"]]
+        oos = [r["refused"] for r in rs if not r["in_scope"]]
+        fr = f"{len(ans):4d} ({np.mean(ans):.3f})" if ans else "   0"
+        ref = f"{len(oos):4d} ({np.mean(oos):.3f})" if oos else "   0"
+        print(f"  {name:16s} {fr}   {ref}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("records", type=Path)
@@ -44,7 +93,9 @@ def main() -> None:
     p.add_argument("--halves", action="store_true")
     args = p.parse_args()
     recs = [json.loads(line) for line in args.records.read_text(encoding="utf-8").splitlines()]
-    recs = [r for r in recs if not r["cross_lingual"] and r["mode"] == "hybrid"]
+    recs = [r for r in recs if r["mode"] == "hybrid"]
+    everyone = recs
+    recs = [r for r in recs if not r["cross_lingual"]]
     oos = np.array([not r["in_scope"] for r in recs])
     dense, lex, sent = (np.array([r[k] for r in recs]) for k in ("dense", "lexical", "sentence"))
     print(f"{oos.sum()} out-of-scope, {(~oos).sum()} answerable questions")
@@ -62,6 +113,9 @@ def main() -> None:
                 score = dense + lw * lex + sw * sent
                 print(f"  fitted on one half, tested on the other: refused {(score[test & oos] < thr).mean():.3f} "
                       f"of its out-of-scope, {(score[test & ~oos] < thr).mean():.3f} of its answerable")
+
+    if all("question" in r for r in everyone):
+        by_style(everyone)
 
 
 if __name__ == "__main__":
