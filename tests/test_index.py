@@ -297,3 +297,22 @@ def test_an_index_of_another_format_is_refused_with_the_rebuild_command(seeds: P
     with pytest.raises(store.IndexMismatch, match="format version"):
         build_or_update(seeds, index, fake_settings)
     assert build_or_update(seeds, index, fake_settings, rebuild=True).added == 2
+
+
+def test_an_english_question_over_arabic_articles_is_retrieved_by_meaning_alone(tmp_path: Path,
+                                                                                fake_settings: Settings):
+    # BM25 can only match stray Latin words inside Arabic passages (here
+    # "Bitcoin"), which says nothing about relevance; a question in another
+    # script than the passages is ranked by dense similarity alone.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("العملات الرقمية\n\nظهرت عملة Bitcoin في مقال عابر عن التقنية.", encoding="utf-8")
+    (docs / "b.txt").write_text("الاقتصاد اليمني\n\nتراجع سعر صرف الريال اليمني أمام الدولار.", encoding="utf-8")
+    build_or_update(docs, tmp_path / "index", fake_settings)
+    bot = Assistant.open(tmp_path / "index")
+    question = "What is Bitcoin used for?"
+    hybrid, dense = bot.search(question, 5), bot.search(question, 5, mode="dense")
+    assert [(h.chunk.chunk_id, h.score) for h in hybrid] == [(h.chunk.chunk_id, h.score) for h in dense]
+    assert all(h.lexical_score is None and h.lexical_rank is None for h in hybrid)
+    arabic_hits = bot.search("سعر صرف الريال اليمني", 5)
+    assert arabic_hits[0].chunk.doc_id == "b.txt" and arabic_hits[0].lexical_score
