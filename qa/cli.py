@@ -259,6 +259,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     records: list = []
     index_dir = Path(args.index) if args.index else None
+    overlay = Path(args.questions) if args.questions else None
+    if overlay and (path.suffix == ".jsonl" or not overlay.exists()):
+        raise UserError(f"--questions {overlay}: " + ("does not exist" if not overlay.exists() else
+                                                     "only applies to a SQuAD-format file"))
     if path.suffix == ".jsonl":
         try:
             results = evaluate_jsonl(path, Path(args.docs), settings, modes=modes, index_dir=index_dir,
@@ -268,9 +272,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         try:
             results = evaluate_squad(path, settings, modes=modes, limit=args.limit, index_dir=index_dir,
-                                     holdout_every=args.holdout_every, records=records)
+                                     holdout_every=args.holdout_every, records=records, overlay=overlay)
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise UserError(f"{path} is not a SQuAD-format JSON file ({exc.__class__.__name__}: {exc})") from exc
+        except ValueError as exc:  # a bad --questions file
+            raise UserError(str(exc)) from exc
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as f:
             for rec in records:
@@ -356,6 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--index", default=None, help="keep the evaluation index in this folder (reused if current)")
     sp.add_argument("--holdout-every", type=int, default=None, metavar="K",
                     help="leave every K-th article out of the index; its questions must be refused")
+    sp.add_argument("--questions", metavar="FILE.jsonl",
+                    help='ask only these {"id", "question"} questions of a SQuAD file, in this wording '
+                         "(e.g. bench/data/arcd_en.jsonl: ARCD questions in English)")
     sp.add_argument("--dump", metavar="FILE.jsonl", help="write per-question results here")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_eval)

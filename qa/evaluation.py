@@ -22,7 +22,7 @@ import logging
 import re
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import bm25s
@@ -163,11 +163,34 @@ def evaluate_jsonl(path: Path, docs: Path, settings: Settings, *, modes: list[st
     return _evaluate(list(load_folder(docs).articles), questions, settings, modes, index_dir, records)
 
 
+def load_overlay(path: Path, questions: list[Question]) -> list[Question]:
+    """The questions named in a JSONL file of {"id", "question"} (e.g. English
+    translations of ARCD questions), asked in that file's wording; paragraphs,
+    gold answers and scope stay the SQuAD file's."""
+    by_id = {q.qid: q for q in questions}
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            qid, text = str(row["id"]), str(row["question"]).strip()
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: expected {{\"id\": ..., \"question\": ...}} ({exc})") from exc
+        if qid not in by_id:
+            raise ValueError(f"{path}:{n}: question id {qid!r} is not in the SQuAD file")
+        out.append(replace(by_id[qid], question=text))
+    return out
+
+
 def evaluate_squad(path: Path, settings: Settings, *, modes: list[str] | None = None, limit: int | None = None,
                    index_dir: Path | None = None, holdout_every: int | None = None,
-                   records: list[QuestionRecord] | None = None) -> list[EvalResult]:
-    """Evaluate `modes` on a SQuAD file; per-question records go to `records`."""
+                   records: list[QuestionRecord] | None = None, overlay: Path | None = None) -> list[EvalResult]:
+    """Evaluate `modes` on a SQuAD file; per-question records go to `records`.
+    With `overlay`, only its questions are asked, in its wording (`load_overlay`)."""
     articles, questions = load_squad(path, holdout_every)
+    if overlay:
+        questions = load_overlay(overlay, questions)
     if limit:
         questions = questions[:limit]
     return _evaluate(articles, questions, settings, modes, index_dir, records)

@@ -168,3 +168,26 @@ def test_eval_dump_writes_one_record_per_question_and_mode(tmp_path: Path, capsy
     assert q1["question"] == "ما هي عاصمة مصر؟" and q1["in_scope"] and q1["rank"] == 1
     assert q2["in_scope"] is False and q2["rank"] is None  # its article was held out
     assert {"lexical", "sentence", "dense", "refused", "contained"} <= set(q1)
+
+
+def test_eval_questions_asks_only_the_given_ids_in_their_wording(tmp_path: Path, capsys):
+    squad = {"data": [{"title": "مصر", "paragraphs": [{"context": "عاصمة مصر هي القاهرة.", "qas": [
+        {"id": "q1", "question": "ما هي عاصمة مصر؟", "answers": [{"text": "القاهرة"}]},
+        {"id": "q2", "question": "ما هو نهر مصر؟", "answers": [{"text": "النيل"}]}]}]}]}
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(squad, ensure_ascii=False), encoding="utf-8")
+    overlay = tmp_path / "en.jsonl"
+    overlay.write_text('{"id": "q1", "question": "What is the capital of Egypt?"}\n', encoding="utf-8")
+    dump = tmp_path / "records.jsonl"
+    code, out, err = run(capsys, "eval", str(path), "--model", "fake", "--questions", str(overlay),
+                         "--dump", str(dump), "--json")
+    assert code == 0, err
+    (result,) = json.loads(out)["results"]
+    assert result["questions"] == 1
+    (record,) = [json.loads(line) for line in dump.read_text(encoding="utf-8").splitlines()]
+    assert record["qid"] == "q1" and record["question"] == "What is the capital of Egypt?"
+    assert record["cross_lingual"] is True
+
+    overlay.write_text('{"id": "q9", "question": "Who?"}\n', encoding="utf-8")
+    code, _, err = run(capsys, "eval", str(path), "--model", "fake", "--questions", str(overlay))
+    assert code == 2 and "q9" in err and "not in the SQuAD file" in err
