@@ -10,8 +10,16 @@ to see whether a gain survives outside the data it was fitted on. It ends with
 the refusals the product made in that run, by question style (the question
 word the question opens with), to see whether the rule holds across styles.
 
+Cross-lingual questions (an English question over Arabic articles) share no
+words with the passages, so their rule is dense >= cross_threshold alone; it
+is fitted the same way from a run of English questions (`--questions
+bench/data/arcd_en.jsonl`: ARCD questions translated to English).
+
     .venv/bin/qa eval ../shared/data/arcd/arcd-train.json --holdout-every 5 --dump records.jsonl
     .venv/bin/python bench/fit_refusal.py records.jsonl --halves
+    .venv/bin/qa eval ../shared/data/arcd/arcd-train.json --holdout-every 5 \
+        --questions bench/data/arcd_en.jsonl --dump records-en.jsonl
+    .venv/bin/python bench/fit_refusal.py records-en.jsonl
 """
 
 from __future__ import annotations
@@ -34,9 +42,7 @@ def fit(dense: np.ndarray, lex: np.ndarray, sent: np.ndarray, oos: np.ndarray, m
     rows = []
     for lw, sw in itertools.product(GRID, GRID if use_sentence else [0.0]):
         score = dense + lw * lex + sw * sent
-        answerable = np.sort(score[~oos])
-        k = int(np.floor(max_fr * len(answerable)))  # at most k answerable questions may fall below
-        thr = float(answerable[k]) if k < len(answerable) else float("inf")
+        thr = threshold_for(score[~oos], max_fr)
         rows.append((float((score[oos] < thr).mean()), float((score[~oos] < thr).mean()), lw, sw, thr))
     return sorted(rows, key=lambda r: (-r[0], r[1]))
 
@@ -86,6 +92,22 @@ def by_style(recs: list[dict]) -> None:
         print(f"  {name:16s} {fr}   {ref}")
 
 
+def threshold_for(scores: np.ndarray, max_fr: float) -> float:
+    """The highest threshold below which at most `max_fr` of `scores` (answerable questions) fall."""
+    answerable = np.sort(scores)
+    k = int(np.floor(max_fr * len(answerable)))  # at most k answerable questions may fall below
+    return float(answerable[k]) if k < len(answerable) else float("inf")
+
+
+def fit_cross(recs: list[dict], max_fr: float) -> None:
+    oos = np.array([not r["in_scope"] for r in recs])
+    dense = np.array([r["dense"] for r in recs])
+    thr = threshold_for(dense[~oos], max_fr)
+    print(f"cross-lingual: {oos.sum()} out-of-scope, {(~oos).sum()} answerable questions")
+    print(f"  cross_threshold {thr:.4f}: refuses {(dense[oos] < thr).mean():.3f} of the out-of-scope, "
+          f"{(dense[~oos] < thr).mean():.3f} of the answerable")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("records", type=Path)
@@ -95,7 +117,13 @@ def main() -> None:
     recs = [json.loads(line) for line in args.records.read_text(encoding="utf-8").splitlines()]
     recs = [r for r in recs if r["mode"] == "hybrid"]
     everyone = recs
+    cross = [r for r in recs if r["cross_lingual"]]
+    if cross:
+        fit_cross(cross, args.max_false_refusals)
     recs = [r for r in recs if not r["cross_lingual"]]
+    if not recs:
+        by_style(everyone)
+        return
     oos = np.array([not r["in_scope"] for r in recs])
     dense, lex, sent = (np.array([r[k] for r in recs]) for k in ("dense", "lexical", "sentence"))
     print(f"{oos.sum()} out-of-scope, {(~oos).sum()} answerable questions")

