@@ -11,9 +11,10 @@ the refusals the product made in that run, by question style (the question
 word the question opens with), to see whether the rule holds across styles.
 
 Cross-lingual questions (an English question over Arabic articles) share no
-words with the passages, so their rule is dense >= cross_threshold alone; it
-is fitted the same way from a run of English questions (`--questions
-bench/data/arcd_en.jsonl`: ARCD questions translated to English).
+words with the passages, so their rule is dense + bridge_weight * bridged >=
+cross_threshold (qa.compose.bridged_share); it is fitted the same way from a
+run of English questions (`--questions bench/data/arcd_en.jsonl`: ARCD
+questions translated to English), for each weight on the grid.
 
     .venv/bin/qa eval ../shared/data/arcd/arcd-train.json --holdout-every 5 --dump records.jsonl
     .venv/bin/python bench/fit_refusal.py records.jsonl --halves
@@ -100,12 +101,16 @@ def threshold_for(scores: np.ndarray, max_fr: float) -> float:
 
 
 def fit_cross(recs: list[dict], max_fr: float) -> None:
+    """The cross-lingual rule dense + bridge_weight * bridged >= cross_threshold, for each weight."""
     oos = np.array([not r["in_scope"] for r in recs])
     dense = np.array([r["dense"] for r in recs])
-    thr = threshold_for(dense[~oos], max_fr)
+    bridged = np.array([r.get("bridged", 0.0) for r in recs])
     print(f"cross-lingual: {oos.sum()} out-of-scope, {(~oos).sum()} answerable questions")
-    print(f"  cross_threshold {thr:.4f}: refuses {(dense[oos] < thr).mean():.3f} of the out-of-scope, "
-          f"{(dense[~oos] < thr).mean():.3f} of the answerable")
+    print("  bridge_weight, cross_threshold: refused out-of-scope, false refusals")
+    for w in GRID[:9]:
+        score = dense + w * bridged
+        thr = threshold_for(score[~oos], max_fr)
+        print(f"  {w:.2f}  {thr:.4f}: {(score[oos] < thr).mean():.3f}  {(score[~oos] < thr).mean():.3f}")
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import store
-from qa.compose import calibration_for, compose
+from qa.compose import WordVectors, calibration_for, compose
 from qa.embedding import Embedder, load_embedder
 from qa.indexer import IndexReport, Progress, update_index
 from qa.loading import load_folder
@@ -57,6 +57,7 @@ class Assistant:
     embedder: Embedder
     settings: Settings
     idf: dict[str, float]
+    words: WordVectors  # word vectors for the cross-lingual bridge (qa.compose)
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings | None = None, *,
@@ -71,7 +72,7 @@ class Assistant:
         store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, index_dir)
         retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, embedder, settings, idx.pending_chunk_ids())
         idf = idx.lexical.idf()
-        return cls(idx, retriever, embedder, settings, idf)
+        return cls(idx, retriever, embedder, settings, idf, WordVectors(embedder))
 
     @property
     def version(self) -> str:
@@ -97,18 +98,21 @@ class Assistant:
 
     def retrieve_and_answer(self, question: str, *, mode: Mode = "hybrid",
                             k: int | None = None) -> tuple[list[Hit], Answer]:
-        """The hits retrieved for `question` and the answer composed from them."""
+        """The hits retrieved for `question` (`k` of them, default top_k) and the
+        answer composed from the first top_k, whatever `k` is: evaluation asks
+        for more hits to rank, and must see the answer `ask` gives."""
         _check_question(question)
         qv = self.embedder.embed_query(question) if mode != "lexical" else None
-        k = max(k or self.settings.top_k, self.settings.answer_chunks)
-        hits = self.retriever.search(question, k, mode=mode, query_vector=qv)
-        return hits, self.answer_from(question, hits, dense=mode != "lexical", query_vector=qv)
+        n = max(self.settings.top_k, self.settings.answer_chunks)
+        hits = self.retriever.search(question, max(k or n, n), mode=mode, query_vector=qv)
+        return hits, self.answer_from(question, hits[:n], dense=mode != "lexical", query_vector=qv)
 
     def answer_from(self, question: str, hits: list[Hit], *, dense: bool = True,
                     query_vector: np.ndarray | None = None) -> Answer:
         """Compose an answer from given hits (used by evaluation baselines)."""
         return compose(question, hits, self.index.articles, self.idf, self.settings,
-                       self.embedder if dense else None, query_vector, calibration_for(self.embedder.model_id))
+                       self.embedder if dense else None, query_vector, calibration_for(self.embedder.model_id),
+                       self.words if dense else None)
 
 
 class BadQuestion(ValueError):

@@ -79,6 +79,7 @@ class QuestionRecord:
     sentence: float
     dense: float
     cross_lingual: bool
+    bridged: float  # cross-lingual word bridge (qa.compose.bridged_share)
 
 
 def load_squad(path: Path, holdout_every: int | None = None) -> tuple[list[Article], list[Question]]:
@@ -213,22 +214,23 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
     plain = PlainBM25([c.text for c in bot.index.chunks]) if mode == "bm25-plain" else None
     ranks, contained, refused, words, lat, cited, top_holds = [], [], [], [], [], [], []
     oos_refused = []
+    shown = max(bot.settings.top_k, bot.settings.answer_chunks)  # the hits an answer is made from, as in `ask`
     for q in questions:
         t0 = time.perf_counter()
         if plain is not None:
             hits = [Hit(bot.index.chunks[r], s, lexical_rank=i + 1, lexical_score=s)
                     for i, (r, s) in enumerate(plain.search(q.question, 10))]
-            answer = bot.answer_from(q.question, hits, dense=False)
+            answer = bot.answer_from(q.question, hits[:shown], dense=False)
         else:
             hits, answer = bot.retrieve_and_answer(q.question, mode=mode, k=10)  # type: ignore[arg-type]
         lat.append((time.perf_counter() - t0) * 1000)
         ok = not answer.refused and contains_answer(answer.text, q.answers)
         if records is not None:
-            ev = assess(q.question, hits, bot.index.articles, bot.idf, calibration_for(bot.embedder.model_id))
+            ev = assess(q.question, hits[:shown], bot.index.articles, bot.idf, calibration_for(bot.embedder.model_id),
+                        bot.words if mode != "bm25-plain" else None)
             records.append(QuestionRecord(q.qid, q.question, mode, q.doc_id is not None, _rank(hits, q.doc_id), ok,
                                           answer.refused, round(ev.lexical, 4), round(ev.sentence, 4),
-                                          round(ev.dense, 4),
-                                          ev.cross_lingual))
+                                          round(ev.dense, 4), ev.cross_lingual, round(ev.bridged, 4)))
         if q.doc_id is None:
             oos_refused.append(answer.refused)
             continue

@@ -1,4 +1,6 @@
-from qa.compose import REFUSAL_AR, REFUSAL_EN, assess, compose
+import numpy as np
+
+from qa.compose import REFUSAL_AR, REFUSAL_EN, Calibration, WordVectors, assess, bridged_share, compose
 from qa.settings import Settings
 from qa.types import Article, Chunk, Hit
 
@@ -75,3 +77,50 @@ def test_evidence_weighs_question_terms_in_one_sentence_apart_from_the_passage()
     assert spread.lexical == 1.0 and 0.0 < spread.sentence < 1.0
     together = assess("وزير الداخلية اليمني", hits, {"a.txt": ART}, IDF)
     assert together.lexical == together.sentence == 1.0
+
+
+class DictionaryEmbedder:
+    """Words that translate each other share a vector; every other word gets its own."""
+
+    model_id, dimension = "dictionary", 64
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+        self.slot = {"minister": 0, "وزير": 0, "training": 1, "التدريب": 1}
+
+    def embed_documents(self, texts, progress=None):
+        self.embedded += texts
+        out = np.zeros((len(texts), self.dimension), np.float32)
+        for i, t in enumerate(texts):
+            out[i, self.slot.setdefault(t, len(self.slot))] = 1.0
+        return out
+
+
+def test_the_word_bridge_finds_translated_words_in_one_sentence():
+    words = WordVectors(DictionaryEmbedder())
+    sentences = ["بحث وزير الداخلية اليمني مع السفير.", "وتناول اللقاء برامج التدريب."]
+    assert bridged_share("Who is the minister?", sentences, words) == 1.0  # who/is/the are stop words
+    # two content words, each translated, but in different sentences: one sentence holds half
+    assert bridged_share("minister training", sentences, words) == 0.5
+    assert bridged_share("minister training", ["وزير التدريب"], words) == 1.0
+    assert bridged_share("What is the weather?", sentences, words) == 0.0
+    assert bridged_share("minister", [], words) == 0.0
+
+
+def test_word_vectors_are_embedded_once():
+    embedder = DictionaryEmbedder()
+    words = WordVectors(embedder)
+    words(["وزير", "minister"])
+    words(["minister", "وزير", "وزير"])
+    assert sorted(embedder.embedded) == ["minister", "وزير"]
+
+
+def test_a_cross_lingual_question_is_answered_on_dense_similarity_plus_the_bridge():
+    hits = [Hit(CHUNK, 1.0, 1, None, 0.77, None)]
+    rule = Calibration(dense_weight=1.0, lexical_weight=0.0, threshold=1.0, cross_threshold=0.78, bridge_weight=0.04)
+    words = WordVectors(DictionaryEmbedder())
+    bridged = assess("Who is the minister?", hits, {"a.txt": ART}, IDF, rule, words)
+    assert bridged.cross_lingual and bridged.bridged == 1.0 and bridged.supported  # 0.77 + 0.04 >= 0.78
+    unrelated = assess("What is the weather?", hits, {"a.txt": ART}, IDF, rule, words)
+    assert unrelated.bridged == 0.0 and not unrelated.supported
+    assert not assess("Who is the minister?", hits, {"a.txt": ART}, IDF, rule).supported  # no bridge given
