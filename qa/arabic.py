@@ -137,6 +137,12 @@ def is_arabic(text: str) -> bool:
     return ar > 0 and ar >= la
 
 
+def cross_lingual(question: str, passage: str) -> bool:
+    """One of the two is mostly Arabic and the other is not (an English
+    question over Arabic articles): no word of one can occur in the other."""
+    return is_arabic(question) != is_arabic(passage)
+
+
 # --- sentences ---------------------------------------------------------------
 
 # A sentence ends after . ! ? ؟ ؛ … (and any closing quotes/brackets) followed by

@@ -21,8 +21,9 @@ A cross-lingual question (English over Arabic articles) shares no words with
 the passages. Its evidence is the dense similarity plus a word bridge: the
 share of its words whose nearest Arabic word in the hits' sentences (by the
 embedding model, word against word) is close enough and occurs in one
-sentence. "minister" meets «وزير», "LoGerfo" meets «لوجيرفو». No bilingual
-dictionary is on PyPI for this, so the bridge is written here.
+sentence. "minister" meets «وزير», "LoGerfo" meets «لوجيرفو». The bridge is
+written here because it needs nothing but the model the index already uses
+(no dictionary to ship or download).
 """
 
 from __future__ import annotations
@@ -180,7 +181,7 @@ def assess(question: str, hits: Sequence[Hit], articles: Mapping[str, Article],
     dense = max(dense_scores, default=0.0)
     if not dense_scores:  # lexical-only retrieval: nothing dense to weigh
         calibration = LEXICAL_ONLY
-    cross = arabic.is_arabic(question) != arabic.is_arabic(texts[0])
+    cross = arabic.cross_lingual(question, texts[0])
     c = calibration
     bridged = 0.0
     if cross:

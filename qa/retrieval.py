@@ -62,7 +62,7 @@ class Retriever:
         if mode in ("hybrid", "dense"):
             qv = self.embedder.embed_query(query) if query_vector is None else query_vector
             dense = self.vectors.search(qv, n)
-        if mode == "hybrid" and dense and self._cross_lingual(query, dense[0][0]):
+        if mode == "hybrid" and dense and arabic.cross_lingual(query, self.chunks[dense[0][0]].text):
             mode = "dense"
         if mode in ("hybrid", "lexical"):
             lexical = self.lexical.search(query, n)
@@ -89,10 +89,6 @@ class Retriever:
             Hit(self.chunks[cid], score, d_rank.get(cid), l_rank.get(cid), d_score.get(cid), l_score.get(cid))
             for cid, score in best
         ]
-
-    def _cross_lingual(self, query: str, chunk_id: int) -> bool:
-        """The question and the chunk are in different scripts (as qa.compose.assess judges it)."""
-        return arabic.is_arabic(query) != arabic.is_arabic(self.chunks[chunk_id].text)
 
     def _fuse(self, ids: np.ndarray, d_score: dict[int, float], l_score: dict[int, float],
               d_rank: dict[int, int], l_rank: dict[int, int]) -> dict[int, float]:
