@@ -81,6 +81,8 @@ def style(question: str) -> str:
 
 
 def by_style(recs: list[dict]) -> None:
+    if not all("question" in r for r in recs):  # records of an older qa eval, without the question text
+        return
     print("\nthe run's own refusals by question style: answerable (false refusals), out of scope (refused)")
     groups: dict[str, list[dict]] = {}
     for r in recs:
@@ -146,9 +148,7 @@ def main() -> None:
                 score = dense + lw * lex + sw * sent
                 print(f"  fitted on one half, tested on the other: refused {(score[test & oos] < thr).mean():.3f} "
                       f"of its out-of-scope, {(score[test & ~oos] < thr).mean():.3f} of its answerable")
-
-    if all("question" in r for r in everyone):
-        by_style(everyone)
+    by_style(everyone)
 
 
 if __name__ == "__main__":
