@@ -22,8 +22,10 @@ import logging
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import bm25s
 import numpy as np
@@ -37,6 +39,7 @@ from qa.settings import Settings
 from qa.types import Article, Hit
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -139,20 +142,28 @@ def _rank(hits: list[Hit], doc_id: str | None) -> int | None:
     return None
 
 
-def load_jsonl(path: Path) -> list[Question]:
-    """Questions `{"id", "question", "answers": [...], "doc_id": str or null}`;
-    doc_id null means the articles do not contain the answer."""
+def _read_jsonl(path: Path, parse: Callable[[dict], T], shape: str) -> list[T]:
+    """Every non-blank line of a JSONL file through `parse`; a bad line is a
+    ValueError that names the file, the line and the `shape` expected."""
     out = []
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            d = json.loads(line)
-            out.append(Question(str(d["id"]), d["question"], tuple(d.get("answers") or ()), d.get("doc_id")))
+            out.append(parse(json.loads(line)))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path} line {lineno}: expected {{\"id\", \"question\", \"answers\", "
-                             f"\"doc_id\"}} ({exc})") from exc
+            raise ValueError(f"{path} line {lineno}: expected {shape} ({exc})") from exc
+        except ValueError as exc:  # parse's own complaint about a well-formed line
+            raise ValueError(f"{path} line {lineno}: {exc}") from exc
     return out
+
+
+def load_jsonl(path: Path) -> list[Question]:
+    """Questions `{"id", "question", "answers": [...], "doc_id": str or null}`;
+    doc_id null means the articles do not contain the answer."""
+    return _read_jsonl(path, lambda d: Question(str(d["id"]), d["question"], tuple(d.get("answers") or ()),
+                                                d.get("doc_id")),
+                       '{"id", "question", "answers", "doc_id"}')
 
 
 def evaluate_jsonl(path: Path, docs: Path, settings: Settings, *, modes: list[str] | None = None,
@@ -169,19 +180,14 @@ def load_overlay(path: Path, questions: list[Question]) -> list[Question]:
     translations of ARCD questions), asked in that file's wording; paragraphs,
     gold answers and scope stay the SQuAD file's."""
     by_id = {q.qid: q for q in questions}
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            qid, text = str(row["id"]), str(row["question"]).strip()
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}:{n}: expected {{\"id\": ..., \"question\": ...}} ({exc})") from exc
+
+    def parse(row: dict) -> Question:
+        qid = str(row["id"])
         if qid not in by_id:
-            raise ValueError(f"{path}:{n}: question id {qid!r} is not in the SQuAD file")
-        out.append(replace(by_id[qid], question=text))
-    return out
+            raise ValueError(f"question id {qid!r} is not in the SQuAD file")
+        return replace(by_id[qid], question=str(row["question"]).strip())
+
+    return _read_jsonl(path, parse, '{"id": ..., "question": ...}')
 
 
 def evaluate_squad(path: Path, settings: Settings, *, modes: list[str] | None = None, limit: int | None = None,
