@@ -22,7 +22,13 @@ Variants:
   robust to typos («بالصرطان», «بالجيكيا») and to affixes light10 leaves;
 - token-level MaxSim of the question's e5 token vectors against the passage's
   (late interaction, like ColBERT, with the same e5-small);
-- diacritics stripped before embedding; USE multilingual as a second dense signal.
+- diacritics stripped before embedding; USE multilingual as a second dense signal;
+- passages embedded with e5's "query: " prompt (symmetric use) or without the
+  article title, alone and as a second dense signal; the question embedded
+  again without its question and function words, averaged or as a second signal;
+- bm25s's other BM25 variants (Robertson, ATIRE, BM25L, BM25+), BM25 without
+  the title in the chunk, and BM25 with IDF counted within the article only
+  (siblings share the article's words; its own words tell them apart).
 
     .venv/bin/python bench/arcd_ablations.py ../shared/data/arcd/arcd-train.json
 """
@@ -241,6 +247,53 @@ def main() -> None:
     for w in (0.1, 0.2):
         report(f"+ USE multilingual similarity, weight {w} (taken from e5's)",
                fuse([(s.dense_weight - w, dense), (w, use_dense), (1 - s.dense_weight, lexical)]))
+
+    # passages and questions embedded otherwise; BM25 variants (README table 7, second part)
+    variants = []
+    if st is not None:
+        as_query = st.encode(texts, prompt_name="query", normalize_embeddings=True, batch_size=16)
+        variants.append(("passages with the \"query: \" prompt", qv @ as_query.T))
+    untitled = embedder.embed_documents([c.text for c in chunks])
+    variants.append(("passages without the title", qv @ untitled.T))
+    for name, other in variants:
+        report(f"dense only, {name}", other)
+        report(f"+ dense, {name}, as a second dense signal (0.25 + 0.25)",
+               fuse([(0.25, dense), (0.25, other), (0.5, lexical)]))
+
+    def content_only(question: str) -> str:
+        kept = [w for w in question.replace("؟", " ").split() if arabic.normalize(w) not in arabic.STOPWORDS]
+        return " ".join(kept) or question
+
+    bare = np.stack([embedder.embed_query(content_only(q.question)) for q in questions])
+    both = qv + bare
+    both /= np.linalg.norm(both, axis=1, keepdims=True)
+    report("question embedded without question and function words, averaged with the question",
+           fuse([(0.5, both @ vecs.T), (0.5, lexical)], ((both @ vecs.T, False), (lexical, True))))
+    report("+ question without question and function words, weight 0.15",
+           fuse([(0.5, dense), (0.5, lexical), (0.15, bare @ vecs.T)]))
+
+    for method in ("robertson", "atire", "bm25l", "bm25+"):
+        other = bm25_matrix(tokens, q_terms, method=method)
+        report(f"BM25 variant {method}", fuse([(0.5, dense), (0.5, other)], ((dense, False), (other, True))))
+    untitled_terms = [arabic.terms(c.text) or ["\u2205"] for c in chunks]
+    other = bm25_matrix(untitled_terms, q_terms)
+    report("BM25 without the title in the chunk", fuse([(0.5, dense), (0.5, other)], ((dense, False), (other, True))))
+    report("BM25 with and without the title (0.25 + 0.25)", fuse([(0.5, dense), (0.25, lexical), (0.25, other)]))
+    local = np.zeros(dense.shape)
+    by_title: dict[str, list[int]] = collections.defaultdict(list)
+    for ci, t in enumerate(arts[c.doc_id].title for c in chunks):
+        by_title[t].append(ci)
+    for members in by_title.values():
+        if len(members) < 2:
+            continue
+        bm = bm25s.BM25()
+        bm.index([untitled_terms[c] for c in members], show_progress=False)
+        for i, q in enumerate(q_terms):
+            known = [t for t in q if t in bm.vocab_dict]
+            if known:
+                local[i, members] = bm.get_scores(known)
+    for w in (0.1, 0.3):
+        report(f"+ BM25 with IDF within the article, weight {w}", fuse([(0.5, dense), (0.5, lexical), (w, local)]))
 
 
 def token_maxsim(model: object, texts: list[str], questions: list[str]) -> np.ndarray:
