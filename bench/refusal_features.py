@@ -56,6 +56,7 @@ GRID = np.round(np.arange(-1.0, 1.01, 0.05), 2)
 
 
 def features(bot: Assistant, question: str) -> dict[str, float]:
+    """The rule's own score ("base") and every candidate feature for one question."""
     arts, idf = bot.index.articles, bot.idf
     n = max(bot.settings.top_k, bot.settings.answer_chunks)
     hits = bot.retriever.search(question, max(20, n))
