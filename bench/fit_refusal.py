@@ -96,10 +96,14 @@ def by_style(recs: list[dict]) -> None:
 
 
 def threshold_for(scores: np.ndarray, max_fr: float) -> float:
-    """The highest threshold below which at most `max_fr` of `scores` (answerable questions) fall."""
+    """A threshold below which at most `max_fr` of `scores` (answerable questions)
+    fall: halfway between the highest score that may be refused and the next,
+    so that writing it with 6 decimals cannot move a question across it."""
     answerable = np.sort(scores)
     k = int(np.floor(max_fr * len(answerable)))  # at most k answerable questions may fall below
-    return float(answerable[k]) if k < len(answerable) else float("inf")
+    if k >= len(answerable):
+        return float("inf")
+    return float((answerable[k - 1] + answerable[k]) / 2) if k else float(answerable[0])
 
 
 def fit_cross(recs: list[dict], max_fr: float) -> None:
@@ -112,7 +116,7 @@ def fit_cross(recs: list[dict], max_fr: float) -> None:
     for w in GRID[:9]:
         score = dense + w * bridged
         thr = threshold_for(score[~oos], max_fr)
-        print(f"  {w:.2f}  {thr:.4f}: {(score[oos] < thr).mean():.3f}  {(score[~oos] < thr).mean():.3f}")
+        print(f"  {w:.2f}  {thr:.6f}: {(score[oos] < thr).mean():.3f}  {(score[~oos] < thr).mean():.3f}")
 
 
 def main() -> None:
@@ -138,7 +142,7 @@ def main() -> None:
         name = "dense + lexical + sentence" if use_sentence else "dense + lexical"
         print(f"\n{name}: refused out-of-scope, false refusals, lexical_weight, sentence_weight, threshold")
         for row in fit(dense, lex, sent, oos, args.max_false_refusals, use_sentence)[:5]:
-            print("  {:.3f}  {:.3f}  {:.2f}  {:.2f}  {:.4f}".format(*row))
+            print("  {:.3f}  {:.3f}  {:.2f}  {:.2f}  {:.6f}".format(*row))
         if args.halves:
             half = (np.arange(len(recs)) // 35) % 2 == 0  # alternate blocks of questions (ARCD is in article order)
             for train in (half, ~half):

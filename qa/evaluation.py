@@ -235,8 +235,8 @@ def _run(bot: Assistant, questions: list[Question], mode: str, records: list[Que
             ev = assess(q.question, hits[:shown], bot.index.articles, bot.idf, calibration_for(bot.embedder.model_id),
                         bot.words if mode != "bm25-plain" else None)
             records.append(QuestionRecord(q.qid, q.question, mode, q.doc_id is not None, _rank(hits, q.doc_id), ok,
-                                          answer.refused, round(ev.lexical, 4), round(ev.sentence, 4),
-                                          round(ev.dense, 4), ev.cross_lingual, round(ev.bridged, 4)))
+                                          answer.refused, ev.lexical, ev.sentence, ev.dense, ev.cross_lingual,
+                                          ev.bridged))  # unrounded: bench/fit_refusal.py fits thresholds on them
         if q.doc_id is None:
             oos_refused.append(answer.refused)
             continue
