@@ -56,7 +56,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # Function words and question words (normalised when the set is built). Dropping them keeps
 # BM25 and the evidence score about content words; the question words
 # (من ما ماذا متى اين كم هل لماذا كيف, and colloquial مين شو ايش وين ليش امتى قديش ازاي...) carry no topic,
-# nor do words that point at the document itself («في المقال», «في الجدول»).
+# nor do words that point at the document itself («في المقال», «في الجدول»), nor a bare
+# definite article «ال» standing alone (a stray particle: 42 ARCD questions end in one).
 _AR_STOP = """
 من ما ماذا متى اين كم هل لماذا كيف لم لما لن لا ليس ليست اي ايه
 في على الى علي عن مع عند منذ حتى بين خلال ضد نحو لدى لدي دون غير سوي
@@ -67,6 +68,7 @@ _AR_STOP = """
 يا الا اما وقد وكان وهو وهي وفي ومن وعلى والى ثمه تم
 مين شو ايش وين فين ليش ليه امتى قديش ازاي شلون اشلون
 المقال المقاله الجدول الفقره
+ال
 """
 _EN_STOP = """
 a an the of in on at to for from by with about as is are was were be been being
