@@ -24,6 +24,13 @@ def test_question_words_are_not_terms():
     assert arabic.terms("مين شو ايش وين ليش امتى قديش ازاي") == []  # colloquial
 
 
+def test_a_stray_definite_article_is_not_a_term():
+    # 42 ARCD questions end in a bare «ال»; as an unknown term it took the
+    # largest IDF and weighed as the question's most important word
+    assert arabic.terms("في أي صحيفة كتب عمودا؟ ال") == arabic.terms("في أي صحيفة كتب عمودا؟")
+    assert arabic.terms("الصحيفة") == arabic.terms("صحيفة")  # the article as a prefix still folds
+
+
 def test_light_stems_join_article_clitic_and_suffix_forms():
     # Snowball's Arabic stemmer, run on folded text, gave «برامج» -> «رامج» and
     # left «التدريبيه» whole, so these pairs did not match.
