@@ -57,7 +57,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # BM25 and the evidence score about content words; the question words
 # (من ما ماذا متى اين كم هل لماذا كيف, and colloquial مين شو ايش وين ليش امتى قديش ازاي...) carry no topic,
 # nor do words that point at the document itself («في المقال», «في الجدول»), nor a bare
-# definite article «ال» standing alone (a stray particle: 42 ARCD questions end in one).
+# definite article «ال» standing alone (a stray particle: 42 ARCD questions end in one; «آل»,
+# as in «آل سعود», folds to the same letters and goes too: the name after it carries the meaning).
 _AR_STOP = """
 من ما ماذا متى اين كم هل لماذا كيف لم لما لن لا ليس ليست اي ايه
 في على الى علي عن مع عند منذ حتى بين خلال ضد نحو لدى لدي دون غير سوي
