@@ -28,14 +28,17 @@ SETS = {"seed_questions.jsonl": "seed_baseline.json", "seed_questions_en.jsonl":
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("seed") / "index"  # built by the first set, reused by the second
+def result_of(tmp_path_factory):
+    """Each set's evaluation, run once; the first builds the index, the others reuse it."""
+    index_dir = tmp_path_factory.mktemp("seed") / "index"
+    results = {}
 
+    def evaluate(name: str):
+        if name not in results:
+            (results[name],) = evaluate_jsonl(DATA / name, SEEDS, Settings(), index_dir=index_dir)
+        return results[name]
 
-@pytest.fixture(scope="module")
-def result(index_dir):
-    (r,) = evaluate_jsonl(DATA / "seed_questions.jsonl", SEEDS, Settings(), index_dir=index_dir)
-    return r
+    return evaluate
 
 
 def rows_of(name: str) -> list[dict]:
@@ -58,14 +61,14 @@ def test_gold_answers_are_in_their_articles(name):
 
 
 @pytest.mark.parametrize("name", SETS)
-def test_seed_set_does_not_regress(name, result, index_dir):
-    if name != "seed_questions.jsonl":
-        (result,) = evaluate_jsonl(DATA / name, SEEDS, Settings(), index_dir=index_dir)
+def test_seed_set_does_not_regress(name, result_of):
+    result = result_of(name)
     base = json.loads((DATA / SETS[name]).read_text(encoding="utf-8"))
     for key in HIGHER_IS_BETTER:
         assert getattr(result, key) >= base[key], (key, getattr(result, key), base[key])
     assert result.false_refusals <= base["false_refusals"]
 
 
-def test_every_out_of_scope_seed_question_is_refused(result):
+def test_every_out_of_scope_seed_question_is_refused(result_of):
+    result = result_of("seed_questions.jsonl")
     assert result.out_of_scope >= 10 and result.refusal_recall == 1.0
