@@ -16,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import store
-from qa.cli import quiet_libraries
+from qa import quiet_libraries, store
 from qa.embedding import load_embedder
 from qa.vector import VectorIndex
 

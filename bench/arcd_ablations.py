@@ -1,5 +1,5 @@
 """Retrieval ideas tried on ARCD and what they measured, so that the numbers
-behind README table 7 stay reproducible. None beat the default fusion by more
+behind docs/decisions.md (retrieval variants) stay reproducible. None beat the default fusion by more
 than about one standard error (recall@1 on 693 questions: +-0.016), so none is
 in the product.
 
@@ -16,7 +16,7 @@ worth keeping shows many more gained than lost.
 
 Variants:
 - title as a field (dense, BM25); best-sentence dense similarity; Rocchio and
-  RM3 pseudo-relevance feedback; BM25 k1/b (previous sessions);
+  RM3 pseudo-relevance feedback; BM25 k1/b;
 - best-sentence lexical coverage and question-bigram matches;
 - character 3-gram BM25 (unstemmed normalised words) as a third retriever:
   robust to typos («بالصرطان», «بالجيكيا») and to affixes light10 leaves;
@@ -30,7 +30,7 @@ Variants:
   the title in the chunk, and BM25 with IDF counted within the article only
   (siblings share the article's words; its own words tell them apart).
 
-    .venv/bin/python bench/arcd_ablations.py ../shared/data/arcd/arcd-train.json
+    .venv/bin/python bench/arcd_ablations.py PATH/TO/arcd-train.json
 """
 
 from __future__ import annotations
@@ -47,14 +47,13 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from qa import arabic
+from qa import arabic, quiet_libraries
 from qa.assistant import Assistant
 from qa.chunking import passage_text
-from qa.cli import quiet_libraries
-from qa.compose import question_weights
 from qa.embedding import load_embedder
-from qa.evaluation import load_squad
+from qa.eval.datasets import load_squad
 from qa.indexer import update_index
+from qa.query import analyse
 from qa.settings import Settings
 
 
@@ -175,7 +174,7 @@ def main() -> None:
     sent_pairs = [set(itertools.pairwise(ts)) for ts in (arabic.terms(t) for t in sentences)]
     best_dense, best_cover, best_bigram = (np.zeros(dense.shape) for _ in range(3))
     for i, q in enumerate(questions):
-        qw = question_weights(q.question, bot.idf)
+        qw = analyse(q.question, bot.idf).weights
         total = sum(qw.values()) or 1.0
         q_pairs = set(itertools.pairwise(q_terms[i]))
         for j, ci in enumerate(owner):
@@ -248,7 +247,7 @@ def main() -> None:
         report(f"+ USE multilingual similarity, weight {w} (taken from e5's)",
                fuse([(s.dense_weight - w, dense), (w, use_dense), (1 - s.dense_weight, lexical)]))
 
-    # passages and questions embedded otherwise; BM25 variants (README table 7, second part)
+    # passages and questions embedded otherwise; BM25 variants (docs/decisions.md, retrieval variants)
     variants = []
     if st is not None:
         as_query = st.encode(texts, prompt_name="query", normalize_embeddings=True, batch_size=16)

@@ -4,7 +4,7 @@ combination: how the defaults (chunk size, fusion, answer length) were chosen.
 Any `Settings` field can be varied; combinations that share the index settings
 (model, chunking) share one built index, so sweeping answer settings is quick.
 
-    .venv/bin/python bench/arcd_sweep.py ../shared/data/arcd/arcd-train.json
+    .venv/bin/python bench/arcd_sweep.py PATH/TO/arcd-train.json
     .venv/bin/python bench/arcd_sweep.py FILE --vary fusion=zscore,rrf --vary dense_weight=0.5,0.6,0.7
     .venv/bin/python bench/arcd_sweep.py FILE --vary answer_rank_weight=0.15,0.8 --vary extra_sentence_ratio=0.8,0.7
 """
@@ -21,8 +21,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from qa.cli import quiet_libraries
-from qa.evaluation import evaluate_squad, format_table
+from qa import quiet_libraries
+from qa.eval import evaluate_squad, format_table
 from qa.settings import Settings
 
 FIELDS = {f.name: f.type for f in dataclasses.fields(Settings)}

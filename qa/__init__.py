@@ -6,13 +6,19 @@
     build_or_update(Path("seeds"), Path("index"), Settings())
     answer = Assistant.open(Path("index")).ask("من هو وزير الداخلية اليمني؟")
 
-Modules, one per stage: loading, arabic, chunking, embedding (+ e5convert),
-lexical, vector, store, indexer, retrieval, compose, assistant, watch,
-evaluation, cli.
+One module per stage: loading, arabic, chunking, embedding (+ e5convert),
+lexical, vector, store, indexer, query, retrieval, answer/ (compose, refusal,
+bridge, cues), assistant (the only one that knows every stage), watch;
+eval/ is the evaluation harness, cli/ the command line. Every error a user
+can fix is a `QAError` (qa.errors).
 """
 
 from qa.assistant import Assistant, build_or_update
+from qa.errors import QAError
+from qa.logs import quiet_libraries
+from qa.query import Query
 from qa.settings import Settings
-from qa.types import Answer, Article, Chunk, Citation, Hit
+from qa.types import Answer, Article, Chunk, Citation, Evidence, Hit
 
-__all__ = ["Answer", "Article", "Assistant", "Chunk", "Citation", "Hit", "Settings", "build_or_update"]
+__all__ = ["Answer", "Article", "Assistant", "Chunk", "Citation", "Evidence", "Hit", "QAError", "Query",
+           "Settings", "build_or_update", "quiet_libraries"]

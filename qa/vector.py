@@ -3,7 +3,7 @@
 Exact search (`IndexIDMap2(IndexFlatIP)`) while the index is small; above
 `approximate_above` vectors an inverted-file index (`IndexIVFFlat`, about
 4·sqrt(n) lists, `nprobe` lists searched) whose recall@10 against exact search
-is measured by `bench/ann_recall.py` (README). Both keep vectors readable by
+is measured by `bench/ann_recall.py` (docs/evaluation.md). Both keep vectors readable by
 id, so unchanged articles are never re-embedded, and every version is built
 from the full vector set, so removals need nothing special.
 

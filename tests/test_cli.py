@@ -191,3 +191,34 @@ def test_eval_questions_asks_only_the_given_ids_in_their_wording(tmp_path: Path,
     overlay.write_text('{"id": "q9", "question": "Who?"}\n', encoding="utf-8")
     code, _, err = run(capsys, "eval", str(path), "--model", "fake", "--questions", str(overlay))
     assert code == 2 and "q9" in err and "not in the SQuAD file" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ask", "سؤال", "--model", "fake-x"], "'fake-x' is not a test embedder"),
+    (["index", "--model", "fake-0"], "'fake-0' is not a test embedder"),
+    (["eval", "calibrate", "/no/such/records.jsonl"], "cannot read records"),
+])
+def test_bad_settings_and_files_are_one_line_and_exit_2(indexed, capsys, argv, message):
+    _, index, _ = indexed
+    code, _, err = run(capsys, *argv, *(["--index", str(index)] if argv[0] != "eval" else []))
+    assert code == 2
+    assert err.startswith("qa: error:") and message in err and err.count("\n") == 1
+
+
+def test_eval_calibrate_writes_the_rule_the_assistant_then_reads(tmp_path: Path, capsys):
+    from qa.answer.refusal import calibration_for
+
+    records = tmp_path / "records.jsonl"
+    rows = [{"qid": str(i), "question": "سؤال", "mode": "hybrid", "in_scope": i % 4 != 0, "dense": 0.8 + i / 10000,
+             "lexical": 0.5, "sentence": 0.5 if i % 4 else 0.0, "cross_lingual": False, "refused": False,
+             "model": "fake"} for i in range(200)]
+    records.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    folder = tmp_path / "calibrations"
+    code, out, err = run(capsys, "eval", "calibrate", str(records), "--out", str(folder / "fake.json"), "--json")
+    assert code == 0, err
+    fitted = json.loads(out)
+    assert fitted["models"] == ["fake"] and fitted["fit"]["monolingual"]["false_refusals"] <= 0.05
+    assert fitted["fit"]["monolingual"]["refused_out_of_scope"] == 1.0  # the sentence share tells them apart
+    rule = calibration_for("fake", folder)
+    assert rule.sentence_weight > 0 and rule.threshold == fitted["rule"]["threshold"]
+    assert rule.cross_threshold == float("inf")  # no cross-lingual records: English is never trusted

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from qa.embedding import FakeEmbedder, ModelNotFound, SentenceTransformerEmbedder, load_embedder
+from qa.embedding import FakeEmbedder, SentenceTransformerEmbedder, load_embedder
+from qa.errors import ModelNotFound
 
 
 def test_fake_embedder_is_deterministic_normalised_and_similarity_aware():

@@ -316,3 +316,17 @@ def test_an_english_question_over_arabic_articles_is_retrieved_by_meaning_alone(
     assert all(h.lexical_score is None and h.lexical_rank is None for h in hybrid)
     arabic_hits = bot.search("سعر صرف الريال اليمني", 5)
     assert arabic_hits[0].chunk.doc_id == "b.txt" and arabic_hits[0].lexical_score
+
+
+def test_an_answer_carries_the_evidence_its_refusal_decision_used(seeds: Path, tmp_path: Path, fake_settings):
+    index = tmp_path / "index"
+    build_or_update(seeds, index, fake_settings)
+    bot = Assistant.open(index)
+    query = bot.analyse("من هو وزير الداخلية اليمني؟")
+    assert query.language == "ar" and not query.cross_lingual and query.vector is not None
+    answered = bot.answer(query, bot.retrieve(query))
+    assert answered.evidence.lexical > 0.5 and answered.evidence.supported and not answered.refused
+    refused = bot.ask("ما هي عاصمة فرنسا؟")
+    assert refused.refused and not refused.evidence.supported
+    english = bot.analyse("Who is the interior minister?")
+    assert english.cross_lingual and english.language == "en"  # decided once, against the best match

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SEEDS, SHARED
+from qa.errors import BadInput, DocsNotFound
 from qa.loading import content_hash, load_folder, safe_filename, save_upload
 
 
@@ -46,8 +47,11 @@ def test_formats_and_skips(tmp_path: Path):
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(DocsNotFound, match="does not exist"):
         load_folder(tmp_path / "nope")
+    (tmp_path / "file.txt").write_text("نص", encoding="utf-8")
+    with pytest.raises(DocsNotFound, match="must be a folder"):
+        load_folder(tmp_path / "file.txt")
 
 
 def test_content_hash_ignores_the_file_name(tmp_path: Path):
@@ -83,7 +87,7 @@ def test_safe_filename(name, expected):
 
 
 def test_safe_filename_rejects_unsupported_types():
-    with pytest.raises(ValueError, match="not a supported"):
+    with pytest.raises(BadInput, match="not a supported"):
         safe_filename("evil.sh")
 
 
@@ -92,7 +96,7 @@ def test_save_upload_stays_inside_docs_and_enforces_the_limit(tmp_path: Path):
     path = save_upload(docs, "../../outside.txt", "عنوان\nنص".encode())
     assert path.parent == docs and path.read_text(encoding="utf-8") == "عنوان\nنص"
     assert not (tmp_path / "outside.txt").exists()
-    with pytest.raises(ValueError, match="limit"):
+    with pytest.raises(BadInput, match="limit"):
         save_upload(docs, "big.txt", b"x" * 101, max_bytes=100)
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(BadInput, match="empty"):
         save_upload(docs, "empty.txt", b"  ")

@@ -5,15 +5,15 @@ articles cannot answer) and its English companion (seed_questions_en.jsonl),
 asked with the real default model. Fails on any regression below the numbers
 recorded in tests/data/seed_baseline*.json.
 
-This is in the default suite on purpose; the first run on a machine builds the
-model (~20 s) into the cache."""
+The evaluations with the real model are marked slow (the first run on a
+machine builds the model, ~20 s, into the cache; then about 30 s): CI runs them."""
 
 import json
 
 import pytest
 
 from conftest import ROOT, SEEDS
-from qa.evaluation import evaluate_jsonl
+from qa.eval import evaluate_jsonl
 from qa.settings import Settings
 
 DATA = ROOT / "tests" / "data"
@@ -60,6 +60,7 @@ def test_gold_answers_are_in_their_articles(name):
             assert any(a in texts[r["doc_id"]] for a in r["answers"]), r["id"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SETS)
 def test_seed_set_does_not_regress(name, result_of):
     result = result_of(name)
@@ -69,6 +70,7 @@ def test_seed_set_does_not_regress(name, result_of):
     assert result.false_refusals <= base["false_refusals"]
 
 
+@pytest.mark.slow
 def test_every_out_of_scope_seed_question_is_refused(result_of):
     result = result_of("seed_questions.jsonl")
     assert result.out_of_scope >= 10 and result.refusal_recall == 1.0

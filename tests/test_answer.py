@@ -1,6 +1,11 @@
 import numpy as np
 
-from qa.compose import REFUSAL_AR, REFUSAL_EN, Calibration, WordVectors, assess, bridged_share, compose
+from qa import arabic
+from qa.answer.bridge import WordVectors, bridged_share
+from qa.answer.compose import REFUSAL_AR, REFUSAL_EN, Composer
+from qa.answer.cues import wanted_type
+from qa.answer.refusal import LEXICAL_ONLY, Calibration, assess
+from qa.query import Query, analyse
 from qa.settings import Settings
 from qa.types import Article, Chunk, Hit
 
@@ -12,6 +17,20 @@ TEXT = (
 ART = Article("a.txt", "وزير الداخلية يلتقي السفير", TEXT)
 CHUNK = Chunk(0, "a.txt", 0, len(TEXT), TEXT)
 IDF = {"زير": 1.0, "داخل": 2.0, "يمن": 1.0, "تدريب": 2.0, "برامج": 2.0, "سفير": 1.0, "عاصم": 3.0, "فرنسا": 3.0}
+
+
+def ask(text: str, idf: dict[str, float] = IDF, passage: str = TEXT) -> Query:
+    """The question analysed against an index whose best match is `passage`."""
+    return analyse(text, idf, best_match=lambda *_: passage)
+
+
+def compose(question, hits, articles, idf, settings, calibration=LEXICAL_ONLY):
+    passage = hits[0].chunk.text if hits else TEXT
+    return Composer(articles, settings, calibration).compose(ask(question, idf, passage), hits)
+
+
+def bridge(question: str, sentences: list[str], words: WordVectors) -> float:
+    return bridged_share(arabic.words(question), sentences, words)
 
 
 def test_quotes_the_best_sentence_verbatim_with_exact_offsets():
@@ -46,8 +65,6 @@ def test_refuses_without_evidence_in_the_question_language():
 
 
 def test_answer_type_cues():
-    from qa.compose import wanted_type
-
     assert wanted_type("كم عدد الحجاج هذا العام؟") == "number"
     assert wanted_type(" - متى تأسست الشركة؟") == "date"
     assert wanted_type("في أي عام ولد؟") == "date"
@@ -73,9 +90,9 @@ def test_a_how_many_question_prefers_the_sentence_with_a_number():
 def test_evidence_weighs_question_terms_in_one_sentence_apart_from_the_passage():
     hits = [Hit(CHUNK, 1.0, 1, 1, None, 5.0)]
     # every term is in the passage, but spread over two sentences
-    spread = assess("برامج التدريب وزير الداخلية", hits, {"a.txt": ART}, IDF)
+    spread = assess(ask("برامج التدريب وزير الداخلية"), hits, {"a.txt": ART})
     assert spread.lexical == 1.0 and 0.0 < spread.sentence < 1.0
-    together = assess("وزير الداخلية اليمني", hits, {"a.txt": ART}, IDF)
+    together = assess(ask("وزير الداخلية اليمني"), hits, {"a.txt": ART})
     assert together.lexical == together.sentence == 1.0
 
 
@@ -99,12 +116,12 @@ class DictionaryEmbedder:
 def test_the_word_bridge_finds_translated_words_in_one_sentence():
     words = WordVectors(DictionaryEmbedder())
     sentences = ["بحث وزير الداخلية اليمني مع السفير.", "وتناول اللقاء برامج التدريب."]
-    assert bridged_share("Who is the minister?", sentences, words) == 1.0  # who/is/the are stop words
+    assert bridge("Who is the minister?", sentences, words) == 1.0  # who/is/the are stop words
     # two content words, each translated, but in different sentences: one sentence holds half
-    assert bridged_share("minister training", sentences, words) == 0.5
-    assert bridged_share("minister training", ["وزير التدريب"], words) == 1.0
-    assert bridged_share("What is the weather?", sentences, words) == 0.0
-    assert bridged_share("minister", [], words) == 0.0
+    assert bridge("minister training", sentences, words) == 0.5
+    assert bridge("minister training", ["وزير التدريب"], words) == 1.0
+    assert bridge("What is the weather?", sentences, words) == 0.0
+    assert bridge("minister", [], words) == 0.0
 
 
 def test_word_vectors_are_embedded_once():
@@ -119,8 +136,8 @@ def test_a_cross_lingual_question_is_answered_on_dense_similarity_plus_the_bridg
     hits = [Hit(CHUNK, 1.0, 1, None, 0.77, None)]
     rule = Calibration(dense_weight=1.0, lexical_weight=0.0, threshold=1.0, cross_threshold=0.78, bridge_weight=0.04)
     words = WordVectors(DictionaryEmbedder())
-    bridged = assess("Who is the minister?", hits, {"a.txt": ART}, IDF, rule, words)
+    bridged = assess(ask("Who is the minister?"), hits, {"a.txt": ART}, rule, words)
     assert bridged.cross_lingual and bridged.bridged == 1.0 and bridged.supported  # 0.77 + 0.04 >= 0.78
-    unrelated = assess("What is the weather?", hits, {"a.txt": ART}, IDF, rule, words)
+    unrelated = assess(ask("What is the weather?"), hits, {"a.txt": ART}, rule, words)
     assert unrelated.bridged == 0.0 and not unrelated.supported
-    assert not assess("Who is the minister?", hits, {"a.txt": ART}, IDF, rule).supported  # no bridge given
+    assert not assess(ask("Who is the minister?"), hits, {"a.txt": ART}, rule).supported  # no bridge given

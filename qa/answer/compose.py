@@ -1,0 +1,127 @@
+"""Grounded answer composition, offline and without an LLM.
+
+The composer reads the sentences of the top retrieved chunks and scores each
+against the question: the IDF-weighted share of the question's content terms
+(normalised, stemmed) that the sentence contains, its dense similarity to the
+question when few question words occur in the passages (this is what lets an
+English question quote an Arabic sentence), and the rank of its chunk. The
+best one to `max_sentences` sentences are quoted verbatim, each marked [n] and
+cited with its exact offsets. When the refusal rule (`qa.answer.refusal`) says
+the hits do not support an answer, it says so in the question's language and
+cites nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa import arabic
+from qa.answer import cues
+from qa.answer.bridge import WordVectors
+from qa.answer.refusal import LEXICAL_ONLY, Calibration, assess, coverage, sentences
+from qa.embedding import Embedder
+from qa.query import Query
+from qa.settings import Settings
+from qa.types import Answer, Article, Citation, Evidence, Hit
+
+REFUSAL_AR = "لم أجد في المقالات المفهرسة ما يجيب عن هذا السؤال."
+REFUSAL_EN = "I could not find anything in the indexed articles that answers this question."
+
+# Dense cosine similarities of e5-style models sit in a narrow band; these map
+# the band onto [0, 1] when sentences are scored. Cross-lingual ones run lower.
+DENSE_BAND = (0.80, 0.90)
+CROSS_BAND = (0.74, 0.82)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence that may be quoted, with its score."""
+
+    hit_rank: int
+    hit: Hit
+    start: int
+    end: int
+    lexical: float
+    dense: float
+    score: float
+
+
+def _band(cos: float, band: tuple[float, float]) -> float:
+    lo, hi = band
+    return float(min(1.0, max(0.0, (cos - lo) / (hi - lo))))
+
+
+def refusal(query: Query, evidence: Evidence) -> Answer:
+    """The reply that says nothing was found, in the question's language."""
+    return Answer(query.text, REFUSAL_AR if query.language == "ar" else REFUSAL_EN, True, (), query.language,
+                  evidence)
+
+
+class Composer:
+    """Answers from hits over `articles`; `embedder` (None: lexical evidence
+    only) compares meanings, `words` bridges languages."""
+
+    def __init__(self, articles: Mapping[str, Article], settings: Settings,
+                 calibration: Calibration = LEXICAL_ONLY, embedder: Embedder | None = None,
+                 words: WordVectors | None = None) -> None:
+        self.articles = articles
+        self.settings = settings
+        self.calibration = calibration
+        self.embedder = embedder
+        self.words = words
+
+    def compose(self, query: Query, hits: Sequence[Hit], *, dense: bool = True) -> Answer:
+        """Answer `query` from `hits` by quoting their best sentences;
+        `dense=False` uses no model (keyword baselines)."""
+        words = self.words if dense else None
+        ev = assess(query, hits, self.articles, self.calibration, words)
+        if not ev.supported:
+            return refusal(query, ev)
+        # A cross-lingual question shares no words with the passages and chunk-level
+        # dense ranks are close to noise, so every hit's sentences compete on meaning.
+        s = self.settings
+        spans = sentences(hits if query.cross_lingual else hits[: s.answer_chunks], self.articles)
+        if not spans:
+            return refusal(query, ev)
+        chosen = self._choose(query, spans, self.embedder if dense else None)
+        citations, parts = [], []
+        for n, c in enumerate(chosen, 1):
+            art = self.articles[c.hit.chunk.doc_id]
+            quote = art.text[c.start : c.end]
+            citations.append(Citation(n, art.doc_id, art.title, quote, c.start, c.end, c.hit.chunk,
+                                      round(c.score, 4), art.source, art.url, art.date))
+            parts.append(f"{quote} [{n}]")
+        return Answer(query.text, " ".join(parts), False, tuple(citations), query.language, ev)
+
+    def _choose(self, query: Query, spans: list[tuple[int, Hit, int, int, str]],
+                embedder: Embedder | None) -> list[Candidate]:
+        s = self.settings
+        lexical = [coverage(query.weights, set(arabic.terms(text))) for *_, text in spans]
+        dense = np.zeros(len(spans), np.float32)
+        if embedder is not None and (query.cross_lingual or max(lexical) < s.dense_sentences_below):
+            # The question's words are not in the passages (another language, or a
+            # paraphrase): compare meanings instead, for the top chunks' sentences.
+            near = [i for i, sp in enumerate(spans) if sp[0] < s.dense_sentence_chunks or query.cross_lingual]
+            qv = embedder.embed_query(query.text) if query.vector is None else query.vector
+            dense[near] = embedder.embed_documents([spans[i][4] for i in near]) @ qv
+        cands = []
+        seen: set[str] = set()
+        for (rank, hit, a, b, text), lex, dsim in zip(spans, lexical, dense, strict=True):
+            key = arabic.normalize(text)
+            if key in seen:
+                continue
+            seen.add(key)
+            if query.cross_lingual:
+                score = _band(float(dsim), CROSS_BAND) + 0.02 / (rank + 1)
+            else:
+                score = lex + _band(float(dsim), DENSE_BAND) * 0.5 + s.answer_rank_weight / (rank + 1)
+                if query.wants and cues.holds(query.wants, key):
+                    score += s.answer_type_bonus
+            cands.append(Candidate(rank, hit, a, b, lex, float(dsim), score))
+        cands.sort(key=lambda c: -c.score)
+        best = cands[0]
+        close = [c for c in cands[1:] if c.score >= s.extra_sentence_ratio * best.score]
+        return [best, *close[: s.max_sentences - 1]]

@@ -1,0 +1,214 @@
+"""The `qa` commands: each takes the parsed arguments and returns an exit code.
+A thin layer over the public API; user mistakes raise `QAError` subclasses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from qa import store
+from qa.assistant import Assistant, build_or_update
+from qa.cli import output
+from qa.errors import BadInput, DocsNotFound
+from qa.loading import MAX_UPLOAD_BYTES
+from qa.settings import Settings
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Settings with the command line's --model and --top-k applied (validated)."""
+    s = Settings()
+    if getattr(args, "model", None):
+        s = s.with_(model=args.model)
+    if getattr(args, "top_k", None) is not None:
+        if args.top_k < 1:
+            raise BadInput(f"--top-k must be at least 1, got {args.top_k}")
+        s = s.with_(top_k=args.top_k)
+    return s
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    docs, index = Path(args.docs), Path(args.index)
+    rebuild = args.rebuild
+
+    def run_once() -> None:
+        nonlocal rebuild
+        report = build_or_update(docs, index, settings, rebuild=rebuild,
+                                 progress=output.TqdmProgress(not args.quiet), wait=args.wait or args.watch)
+        rebuild = False
+        if args.json:
+            output.emit(output.report_dict(report))
+        else:
+            print(output.report_text(report), flush=True)
+
+    if not args.watch:
+        run_once()
+        return 0
+    from qa.watch import watch
+
+    if not docs.is_dir():
+        raise DocsNotFound(f"docs folder {docs} does not exist (pass --docs DIR)")
+    print(f"watching {docs} (Ctrl+C stops)", file=sys.stderr)
+    watch(docs, run_once, debounce=args.debounce)
+    return 0
+
+
+def _open(args: argparse.Namespace) -> Assistant:
+    index = Path(args.index)
+    if store.current_version(index) is None:
+        docs = Path(args.docs)
+        print(f"no index at {index}; building it from {docs} first ...", file=sys.stderr)
+        report = build_or_update(docs, index, settings_from(args), progress=output.TqdmProgress())
+        print(output.report_text(report), file=sys.stderr)
+    settings = None
+    if getattr(args, "model", None) or getattr(args, "top_k", None) is not None:
+        manifest = store.read_manifest(index)
+        settings = settings_from(args)
+        if not args.model and manifest is not None:
+            settings = settings.with_(model=manifest.embedder)
+    return Assistant.open(index, settings)
+
+
+def _read_batch(path: str) -> Iterator[tuple[Any, str]]:
+    try:
+        f = sys.stdin if path == "-" else open(path, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot read --batch file {path}: {exc.strerror}") from exc
+    with f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BadInput(f"{path} line {lineno}: invalid JSON ({exc.msg})") from exc
+            if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
+                raise BadInput(f'{path} line {lineno}: expected {{"id": ..., "question": "..."}}')
+            yield obj.get("id", lineno), obj["question"]
+
+
+def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:
+    if args.batch and args.question:
+        raise BadInput("give either a QUESTION or --batch FILE, not both")
+    if args.batch:
+        return list(_read_batch(args.batch))
+    if not args.question:
+        raise BadInput("missing the question: qa ask \"من هو وزير الداخلية اليمني؟\" (or --batch FILE.jsonl)")
+    return [(None, args.question)]
+
+
+def _each_question(args: argparse.Namespace, run: Callable[[Assistant, str], Any],
+                   to_dict: Callable[[Any, Any], dict], to_text: Callable[[Any], str]) -> int:
+    """Run `run(bot, question)` for the question or every --batch line, printing
+    one JSON object a line with --json. A re-index during a long batch is
+    picked up on the next question."""
+    questions = _questions(args)
+    bot = _open(args)
+    for qid, q in questions:
+        bot = bot.refreshed()
+        result = run(bot, q)
+        if args.json:
+            output.emit(to_dict(result, qid))
+        else:
+            print(to_text(result))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    return _each_question(args, lambda bot, q: bot.ask(q), output.answer_dict, output.answer_text)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    return _each_question(args, lambda bot, q: bot.search(q, args.top_k), output.hits_dict, output.hits_text)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.eval import evaluate_jsonl, evaluate_squad, format_table
+
+    path = Path(args.file)
+    if not path.exists():
+        raise BadInput(f"question set {path} does not exist")
+    settings = settings_from(args)
+    modes = ["hybrid", "dense", "bm25-plain"] if args.compare else ["hybrid"]
+    t0 = time.perf_counter()
+    records: list = []
+    index_dir = Path(args.index) if args.index else None
+    overlay = Path(args.questions) if args.questions else None
+    if overlay and (path.suffix == ".jsonl" or not overlay.exists()):
+        raise BadInput(f"--questions {overlay}: " + ("does not exist" if not overlay.exists() else
+                                                    "only applies to a SQuAD-format file"))
+    if path.suffix == ".jsonl":
+        results = evaluate_jsonl(path, Path(args.docs), settings, modes=modes, index_dir=index_dir, records=records)
+    else:
+        results = evaluate_squad(path, settings, modes=modes, limit=args.limit, index_dir=index_dir,
+                                 holdout_every=args.holdout_every, records=records, overlay=overlay)
+    if args.dump:
+        with open(args.dump, "w", encoding="utf-8") as f:
+            for rec in records:
+                f.write(json.dumps(asdict(rec), ensure_ascii=False) + "\n")
+    if args.json:
+        output.emit({"file": str(path), "seconds": round(time.perf_counter() - t0, 1),
+                     "results": [asdict(r) for r in results]})
+    else:
+        print(format_table(results))
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from qa.eval import calibrate
+
+    if not 0 <= args.max_false_refusals < 1:
+        raise BadInput(f"--max-false-refusals must be a share from 0 to 1, got {args.max_false_refusals}")
+    recs = calibrate.read_records([Path(p) for p in args.records])
+    models = args.model_id or sorted({r.get("model") or "" for r in recs})
+    if not all(models) or len(models) != len(set(models)):
+        raise BadInput("the records do not name one model (written by an older qa eval?): pass --model-id ID")
+    rule, report = calibrate.calibrate(recs, args.max_false_refusals)
+    out = calibrate.write_calibration(rule, report, models, Path(args.out) if args.out else None)
+    if args.json:
+        output.emit({"file": str(out), "models": models, "rule": rule.to_json(), "fit": report})
+        return 0
+    print(f"wrote {out} for {', '.join(models)}")
+    print("rule: " + ", ".join(f"{k} {v}" for k, v in rule.to_json().items()))
+    for name, fit in report.items():
+        if isinstance(fit, dict):
+            print(f"{name}: refuses {fit['refused_out_of_scope']:.3f} of {fit['out_of_scope']} out-of-scope "
+                  f"questions, {fit['false_refusals']:.3f} of {fit['answerable']} answerable ones")
+    if args.halves:
+        mono = [r for r in recs if not r["cross_lingual"]]
+        for oos, fr in calibrate.halves(mono, args.max_false_refusals):
+            print(f"fitted on one half, tested on the other: refuses {oos:.3f} of its out-of-scope, "
+                  f"{fr:.3f} of its answerable")
+    print("this run's refusals by question style: answerable (false refusals), out of scope (refused)")
+    for name, n_ans, fr, n_oos, ref in calibrate.by_style(recs):
+        print(f"  {name:16s} {n_ans:4d} ({fr if fr is not None else 0:.3f})   "
+              f"{n_oos:4d} ({ref if ref is not None else 0:.3f})")
+    return 0
+
+
+def ui_script() -> Path:
+    """The chat app, installed with the project as the `ui` package."""
+    import ui
+
+    return Path(ui.__file__).resolve().parent / "app.py"
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    app = ui_script()
+    env = dict(os.environ, QA_DOCS=str(Path(args.docs).resolve()), QA_INDEX=str(Path(args.index).resolve()))
+    if args.model:
+        env["QA_MODEL"] = Settings(model=args.model).model  # validated
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.address", args.host,
+           "--server.maxUploadSize", str(MAX_UPLOAD_BYTES // 1_000_000), "--client.toolbarMode", "minimal",
+           "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
+    print(f"opening the chat on http://{args.host}:{args.port} (Ctrl+C stops it)", file=sys.stderr)
+    return subprocess.call(cmd, env=env)

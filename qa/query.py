@@ -1,0 +1,64 @@
+"""A question analysed once: the record that retrieval and composition share.
+
+`analyse` normalises and tokenises the question, weighs its terms by IDF,
+notes the answer type it asks for, takes its vector (when dense retrieval is
+used) and decides once whether it is cross-lingual: written in another script
+than the index's best match for it (an English question over Arabic
+articles), so that no word of it can occur in the passages. Every later stage
+reads these fields instead of working them out again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from qa import arabic
+from qa.answer.cues import AnswerType, wanted_type
+from qa.errors import BadQuestion
+
+MAX_QUESTION_CHARS = 2000
+Language = Literal["ar", "en"]
+# (question vector or None, question terms) -> text of the index's best match, or None
+BestMatch = Callable[[np.ndarray | None, tuple[str, ...]], str | None]
+
+
+@dataclass(frozen=True, eq=False)
+class Query:
+    """One question, analysed."""
+
+    text: str  # as the user typed it
+    language: Language  # the reply's language
+    words: tuple[str, ...]  # normalised words, stop words kept (the cross-lingual bridge reads them)
+    terms: tuple[str, ...]  # lexical terms, as the index holds them (BM25 reads them)
+    weights: Mapping[str, float] = field(repr=False)  # each distinct term's IDF (unknown terms: the highest)
+    wants: AnswerType | None  # "number" for «كم», "date" for «متى», else None
+    vector: np.ndarray | None = field(repr=False)  # the query embedding; None for keyword-only retrieval
+    cross_lingual: bool  # the question's script differs from its best match's
+
+
+def check_question(text: object) -> str:
+    """`text` if it can be asked, else BadQuestion saying why."""
+    if not isinstance(text, str) or not text.strip():
+        raise BadQuestion("the question is empty; type a question, e.g. «من هو وزير الداخلية اليمني؟»")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise BadQuestion(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return text
+
+
+def analyse(text: str, idf: Mapping[str, float], *, vector: np.ndarray | None = None,
+            best_match: BestMatch | None = None) -> Query:
+    """The analysed question; `best_match` finds the index's best match for
+    the cross-lingual decision (no match: not cross-lingual)."""
+    check_question(text)
+    words = tuple(arabic.words(text))
+    terms = tuple(arabic.terms(text))
+    top = max(idf.values(), default=1.0)
+    weights = {t: idf.get(t, top) for t in dict.fromkeys(terms)}
+    language: Language = "ar" if arabic.is_arabic(text) or not words else "en"
+    match = best_match(vector, terms) if best_match is not None else None
+    cross = match is not None and arabic.cross_lingual(text, match)
+    return Query(text, language, words, terms, weights, wanted_type(text), vector, cross)
