@@ -20,6 +20,7 @@ import numpy as np
 from qa import store
 from qa.chunking import chunk_article, passage_text
 from qa.embedding import Embedder
+from qa.faults import checkpoint
 from qa.lexical import LexicalIndex, tokenize
 from qa.loading import Skipped, content_hash
 from qa.settings import Settings
@@ -184,10 +185,16 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
         # yet; the dense side catches up in the version written after embedding.
         write(reuse_new_ids, sorted({chunks[i].doc_id for i in to_embed_ids}))
         lexical_ready = time.perf_counter() - t0
+        checkpoint("index:keyword-only-written")
     if to_embed_text:
         progress.start(len(to_embed_text), "embedding chunks")
+
+        def advance(n: int) -> None:
+            progress.advance(n)
+            checkpoint("index:embedding")
+
         try:
-            vectors[to_embed_ids] = embedder.embed_documents(to_embed_text, progress=progress.advance)
+            vectors[to_embed_ids] = embedder.embed_documents(to_embed_text, progress=advance)
         finally:
             progress.close()
     write(list(range(len(chunks))), [])

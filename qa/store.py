@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexBusy, IndexMismatch, IndexMissing, IndexUnusable
+from qa.faults import checkpoint
 from qa.lexical import LexicalIndex
 from qa.types import Article, Chunk
 from qa.vector import VectorIndex
@@ -206,14 +207,17 @@ def write(index_dir: Path, manifest: Manifest, articles: list[Article], chunks: 
         vectors.save(tmp / "vectors.faiss")
         lexical.save(tmp / "lexical")
         (tmp / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+        checkpoint("write:files")
         _fsync_tree(tmp)
         os.replace(tmp, versions / name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    checkpoint("write:before-switch")
     pointer_tmp = index_dir / f".CURRENT.{uuid.uuid4().hex[:6]}"
     pointer_tmp.write_text(name, encoding="utf-8")
     os.replace(pointer_tmp, index_dir / "CURRENT")
+    checkpoint("write:before-cleanup")
     _cleanup(versions, keep=name)
     return versions / name
 

@@ -1,19 +1,23 @@
-"""Killing `qa index` at any moment leaves the previous index loadable and
-consistent: a subprocess is SIGKILLed at several points of an update."""
+"""Killing `qa index` at any point leaves the previous index loadable and
+consistent, and the next run finishes the job. Each crash point of the writer
+is hit deterministically (qa.faults: QA_FAIL_AT makes the process die there as
+a SIGKILL would); the exit code proves the point was reached."""
 
-import signal
+import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from qa import store
 from qa.assistant import Assistant, build_or_update
+from qa.faults import FAULT_EXIT, POINTS
+from qa.settings import Settings
 
 WORDS = ("التعاون الأمني بين اليمن والولايات المتحدة مكافحة الإرهاب وزارة الداخلية التدريب التأهيل "
          "التحول الرقمي الملاحة الدولية الشراكة الاستراتيجية الأجهزة الأمنية تبادل المعلومات").split()
+FAKE = Settings(model="fake")
 
 
 def write_corpus(docs: Path, n: int, tag: str) -> None:
@@ -23,32 +27,40 @@ def write_corpus(docs: Path, n: int, tag: str) -> None:
         (docs / f"{tag}{i:04d}.txt").write_text(f"خبر {tag} رقم {i}\n\n{body} {tag}{i}.\n\n{body}", encoding="utf-8")
 
 
-@pytest.mark.parametrize("delay", [0.3, 1.2, 1.8, 2.2, 3.0])
-def test_killed_indexer_leaves_a_loadable_index(tmp_path: Path, delay: float):
+# crash point -> what is live afterwards: "old" (40 articles), or "keyword-only" (440, the
+# new ones pending). An update of 400 articles writes a keyword-only version first, then the
+# full one, so each write point is passed twice; "#2" names its passage in the full write.
+EXPECTED = {
+    "write:files": "old", "write:before-switch": "old", "write:before-cleanup": "keyword-only",
+    "index:keyword-only-written": "keyword-only", "index:embedding": "keyword-only",
+    "write:files#2": "keyword-only", "write:before-switch#2": "keyword-only",
+}
+
+
+def test_every_crash_point_is_covered():
+    assert {p.partition("#")[0] for p in EXPECTED} == set(POINTS)
+
+
+@pytest.mark.parametrize("point", EXPECTED)
+def test_killed_indexer_leaves_a_loadable_index(tmp_path: Path, point: str):
     docs, index = tmp_path / "docs", tmp_path / "index"
     write_corpus(docs, 40, "old")
-    from qa.settings import Settings
-
-    build_or_update(docs, index, Settings(model="fake"))
+    build_or_update(docs, index, FAKE)
     write_corpus(docs, 400, "new")
-    proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "index", "--docs", str(docs), "--index", str(index),
-                             "--model", "fake", "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc = subprocess.run([sys.executable, "-m", "qa.cli", "index", "--docs", str(docs), "--index", str(index),
+                           "--model", "fake", "-q"], env=dict(os.environ, QA_FAIL_AT=point),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+    assert proc.returncode == FAULT_EXIT, proc.stderr.decode()  # died at the point, not before or after
     idx = store.load(index)  # raises if inconsistent
-    n = len(idx.articles)
-    assert n in (40, 440)
     assert len(idx.chunks) == idx.lexical.size
-    # killed while embedding: the keyword-only version may be live, its new chunks pending
     assert idx.vectors.size == len(idx.chunks) - len(idx.pending_chunk_ids())
-    bot = Assistant.open(index)
-    found = {h.chunk.doc_id for h in bot.search("new7", 5, mode="lexical")}
-    assert ("new0007.txt" in found) == (n == 440)
-    # and the next run finishes the job
-    report = build_or_update(docs, index, Settings(model="fake"))
+    found = {h.chunk.doc_id for h in Assistant.open(index).search("new7", 5, mode="lexical")}
+    if EXPECTED[point] == "old":
+        assert len(idx.articles) == 40 and not idx.manifest.pending and "new0007.txt" not in found
+    else:
+        assert len(idx.articles) == 440 and len(idx.manifest.pending) == 400 and "new0007.txt" in found
+    report = build_or_update(docs, index, FAKE)  # the next run finishes the job
     assert report.articles == 440
     final = store.load(index)
     assert final.manifest.pending == [] and final.vectors.size == len(final.chunks)
     assert not any(p.name.startswith(".writing-") for p in (index / "versions").iterdir())
-    print(f"killed after {delay}s: index had {n} articles, {len(idx.manifest.pending)} pending")
