@@ -9,20 +9,14 @@ index's own model, or the offline default for a new index).
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-if __package__ in (None, ""):  # `streamlit run ui/app.py` runs this file as a script
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from qa import store
-from qa.assistant import Assistant, BadQuestion, build_or_update
+from qa import Assistant, QAError, Settings, build_or_update, store
 from qa.embedding import Embedder, load_embedder
 from qa.indexer import IndexReport
 from qa.loading import MAX_UPLOAD_BYTES, SUPPORTED_SUFFIXES, save_upload
-from qa.settings import Settings
 from ui import render
 
 EXAMPLES = [
@@ -89,7 +83,7 @@ def reindex(label: str) -> IndexReport | None:
     with st.status(label, expanded=True) as status:
         try:
             report = build_or_update(DOCS, INDEX, s, embedder=get_embedder(s.model), progress=StatusProgress())
-        except (store.IndexUnusable, FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        except QAError as exc:
             status.update(label=f"Indexing failed: {exc}", state="error")
             return None
         for sk in report.skipped:
@@ -125,8 +119,10 @@ def sidebar() -> None:
                 try:
                     save_upload(DOCS, f.name, f.getvalue())
                     saved += 1
-                except (ValueError, OSError) as exc:
+                except QAError as exc:
                     st.error(str(exc))
+                except OSError as exc:
+                    st.error(f"could not save {f.name}: {exc.strerror}")
             if saved:
                 reindex(f"Indexing {saved} uploaded file(s)…")
             st.session_state.upload_round += 1
@@ -182,13 +178,12 @@ def main() -> None:
     with st.chat_message("user"):
         st.html(render.text_html(question, "qa-question"))
     version = store.current_version(INDEX)
-    s = settings()
-    bot = get_assistant(str(INDEX), version.name if version else "", get_embedder(s.model))
     with st.chat_message("assistant"):
         try:
+            bot = get_assistant(str(INDEX), version.name if version else "", get_embedder(settings().model))
             with st.spinner("Searching the articles…"):
                 answer = bot.ask(question)
-        except BadQuestion as exc:
+        except QAError as exc:
             st.error(str(exc))
             st.session_state.messages.pop()
             return
