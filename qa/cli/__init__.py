@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--index", default=None, help="keep the evaluation index in this folder (reused if current)")
     sp.add_argument("--holdout-every", type=int, default=None, metavar="K",
                     help="leave every K-th article out of the index; its questions must be refused")
+    sp.add_argument("--holdout-shift", type=int, default=0, metavar="S",
+                    help="hold out the articles at (position + S) %% K == K-1 instead (another fold)")
+    sp.add_argument("--ask-every", type=int, default=None, metavar="M",
+                    help="ask only the questions of every M-th article (those the shipped reader never saw: 5)")
     sp.add_argument("--questions", metavar="FILE.jsonl",
                     help='ask only these {"id", "question"} questions of a SQuAD file, in this wording '
                          "(e.g. bench/data/arcd_en.jsonl: ARCD questions in English)")
@@ -92,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="model id(s) the rule applies to (default: the records' model)")
     sp.add_argument("--out", metavar="FILE.json",
                     help="where to write it (default: the calibrations shipped with qa, read by the composer)")
+    sp.add_argument("--bridge-weight", type=float, default=None, metavar="W",
+                    help="fix the cross-lingual rule's bridge weight (its threshold is still fitted)")
     sp.add_argument("--halves", action="store_true", help="also fit on half the questions, test on the other")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=c.cmd_calibrate)

@@ -149,7 +149,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results = evaluate_jsonl(path, Path(args.docs), settings, modes=modes, index_dir=index_dir, records=records)
     else:
         results = evaluate_squad(path, settings, modes=modes, limit=args.limit, index_dir=index_dir,
-                                 holdout_every=args.holdout_every, records=records, overlay=overlay)
+                                 holdout_every=args.holdout_every, records=records, overlay=overlay,
+                                 holdout_shift=args.holdout_shift, ask_every=args.ask_every)
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as f:
             for rec in records:
@@ -171,7 +172,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     models = args.model_id or sorted({r.get("model") or "" for r in recs})
     if not all(models) or len(models) != len(set(models)):
         raise BadInput("the records do not name one model (written by an older qa eval?): pass --model-id ID")
-    rule, report = calibrate.calibrate(recs, args.max_false_refusals)
+    rule, report = calibrate.calibrate(recs, args.max_false_refusals, args.bridge_weight)
     out = calibrate.write_calibration(rule, report, models, Path(args.out) if args.out else None)
     if args.json:
         output.emit({"file": str(out), "models": models, "rule": rule.to_json(), "fit": report})

@@ -75,12 +75,13 @@ def fit_monolingual(recs: Sequence[dict], max_fr: float, use_sentence: bool = Tr
     return _fits(lambda lw, sw: dense + lw * lex + sw * sent, grid, oos, max_fr)
 
 
-def fit_cross(recs: Sequence[dict], max_fr: float) -> list[Fit]:
-    """Rules for cross-lingual questions, best first."""
+def fit_cross(recs: Sequence[dict], max_fr: float, bridge_weight: float | None = None) -> list[Fit]:
+    """Rules for cross-lingual questions, best first (only `bridge_weight`'s, if given)."""
     oos = np.array([not r["in_scope"] for r in recs])
     dense = np.array([r["dense"] for r in recs], dtype=np.float64)
     bridged = np.array([r.get("bridged", 0.0) for r in recs], dtype=np.float64)
-    return _fits(lambda w, _: dense + w * bridged, ((w, 0.0) for w in BRIDGE_GRID), oos, max_fr)
+    grid = BRIDGE_GRID if bridge_weight is None else [bridge_weight]
+    return _fits(lambda w, _: dense + w * bridged, ((w, 0.0) for w in grid), oos, max_fr)
 
 
 def halves(recs: Sequence[dict], max_fr: float) -> list[tuple[float, float]]:
@@ -117,20 +118,27 @@ def read_records(paths: Sequence[Path]) -> list[dict]:
     return recs
 
 
-def calibrate(recs: Sequence[dict], max_fr: float = 0.05) -> tuple[Calibration, dict[str, Any]]:
-    """The fitted rule and a report of the fit."""
+def calibrate(recs: Sequence[dict], max_fr: float = 0.05,
+              bridge_weight: float | None = None) -> tuple[Calibration, dict[str, Any]]:
+    """The fitted rule and a report of the fit; `bridge_weight` fixes the
+    cross-lingual rule's weight (its threshold is still fitted)."""
     mono = [r for r in recs if not r["cross_lingual"]]
     cross = [r for r in recs if r["cross_lingual"]]
     report: dict[str, Any] = {"max_false_refusals": max_fr}
     rule: dict[str, float] = {"dense_weight": 1.0, "lexical_weight": 0.0, "sentence_weight": 0.0,
                               "threshold": math.inf, "cross_threshold": math.inf, "bridge_weight": 0.0}
-    for name, group, fitter in (("monolingual", mono, fit_monolingual), ("cross_lingual", cross, fit_cross)):
+    if bridge_weight is not None:
+        report["bridge_weight_given"] = bridge_weight
+    for name, group in (("monolingual", mono), ("cross_lingual", cross)):
         oos = sum(not r["in_scope"] for r in group)
         if not oos or oos == len(group):
             report[name] = None  # nothing to fit: needs answerable and out-of-scope questions
             continue
-        best = fitter(group, max_fr)[0]
-        report[name] = {"answerable": len(group) - oos, "out_of_scope": oos,
+        fits = fit_monolingual(group, max_fr) if name == "monolingual" else fit_cross(group, max_fr)
+        ties = [[f.weight, f.sentence_weight] for f in fits if (f.refused_out_of_scope, f.false_refusals)
+                == (fits[0].refused_out_of_scope, fits[0].false_refusals)]
+        best = fits[0] if name == "monolingual" or bridge_weight is None else fit_cross(group, max_fr, bridge_weight)[0]
+        report[name] = {"answerable": len(group) - oos, "out_of_scope": oos, "best_on_the_grid": ties,
                         "refused_out_of_scope": round(best.refused_out_of_scope, 4),
                         "false_refusals": round(best.false_refusals, 4)}
         if name == "monolingual":

@@ -38,22 +38,28 @@ def _read_json(path: Path) -> object:
         raise BadInput(f"{path} is not a SQuAD-format JSON file ({exc})") from exc
 
 
-def load_squad(path: Path, holdout_every: int | None = None) -> tuple[list[Article], list[GoldQuestion]]:
+def load_squad(path: Path, holdout_every: int | None = None, *, holdout_shift: int = 0,
+               ask_every: int | None = None) -> tuple[list[Article], list[GoldQuestion]]:
     """Paragraphs as articles and the questions. With `holdout_every` = k, every
-    k-th Wikipedia article is left out of the returned articles and its
-    questions get doc_id None: they are out of scope and should be refused."""
-    if holdout_every is not None and holdout_every < 2:
-        raise BadInput(f"--holdout-every must be at least 2, got {holdout_every}")
+    k-th Wikipedia article (position ai with (ai + holdout_shift) % k == k - 1)
+    is left out of the returned articles and its questions get doc_id None:
+    they are out of scope and should be refused. With `ask_every` = m, only the
+    questions of every m-th article (ai % m == m - 1) are returned: the
+    articles a trained reader never saw (its training holds out the same)."""
+    for name, value in (("--holdout-every", holdout_every), ("--ask-every", ask_every)):
+        if value is not None and value < 2:
+            raise BadInput(f"{name} must be at least 2, got {value}")
     data = _read_json(path)
     articles, questions = [], []
     try:
         for ai, art in enumerate(data["data"]):  # type: ignore[index]
-            held_out = bool(holdout_every) and ai % holdout_every == holdout_every - 1
+            held_out = bool(holdout_every) and (ai + holdout_shift) % holdout_every == holdout_every - 1
+            asked = not ask_every or ai % ask_every == ask_every - 1
             for pi, para in enumerate(art["paragraphs"]):
                 doc_id = f"{ai:03d}-{pi:02d}"
                 if not held_out:
                     articles.append(Article(doc_id=doc_id, title=art.get("title", doc_id), text=para["context"]))
-                for qa in para["qas"]:
+                for qa in para["qas"] if asked else ():
                     answers = tuple(a["text"] for a in qa.get("answers", []))
                     q = qa["question"].strip(" -\u200f\n")
                     questions.append(GoldQuestion(str(qa["id"]), q, answers, None if held_out else doc_id))

@@ -61,10 +61,12 @@ def evaluate_jsonl(path: Path, docs: Path, settings: Settings, *, modes: Sequenc
 
 def evaluate_squad(path: Path, settings: Settings, *, modes: Sequence[str] = ("hybrid",), limit: int | None = None,
                    index_dir: Path | None = None, holdout_every: int | None = None,
-                   records: list[QuestionRecord] | None = None, overlay: Path | None = None) -> list[EvalResult]:
+                   records: list[QuestionRecord] | None = None, overlay: Path | None = None,
+                   holdout_shift: int = 0, ask_every: int | None = None) -> list[EvalResult]:
     """Evaluate `modes` on a SQuAD file; per-question records go to `records`.
-    With `overlay`, only its questions are asked, in its wording (`load_overlay`)."""
-    articles, questions = load_squad(path, holdout_every)
+    With `overlay`, only its questions are asked, in its wording (`load_overlay`);
+    `holdout_shift` and `ask_every` as in `load_squad`."""
+    articles, questions = load_squad(path, holdout_every, holdout_shift=holdout_shift, ask_every=ask_every)
     if overlay:
         questions = load_overlay(overlay, questions)
     if limit:
