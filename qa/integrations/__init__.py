@@ -1,0 +1,2 @@
+"""Adapters to other frameworks; the only place that imports LangChain's
+retriever classes (`qa.integrations.langchain`)."""

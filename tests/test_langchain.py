@@ -1,0 +1,54 @@
+"""The retriever passes LangChain's own standard tests, and keeps our offsets."""
+
+from pathlib import Path
+
+import pytest
+from langchain_tests.integration_tests import RetrieversIntegrationTests
+
+from conftest import SEEDS
+from qa.assistant import build_or_update
+from qa.errors import BadSettings
+from qa.integrations.langchain import NewsRetriever
+from qa.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory) -> Path:
+    index = tmp_path_factory.mktemp("lc") / "index"
+    build_or_update(SEEDS, index, Settings(model="fake"))
+    return index
+
+
+class TestNewsRetrieverStandard(RetrieversIntegrationTests):
+    @pytest.fixture(autouse=True)
+    def _index(self, index_dir: Path) -> None:
+        self._index_dir = index_dir
+
+    @property
+    def retriever_constructor(self) -> type[NewsRetriever]:
+        return NewsRetriever
+
+    @property
+    def retriever_constructor_params(self) -> dict:
+        return {"index_dir": str(self._index_dir)}
+
+    @property
+    def retriever_query_example(self) -> str:
+        return "من هو وزير الداخلية اليمني؟"
+
+
+def test_documents_carry_the_passage_and_its_exact_offsets(index_dir: Path):
+    docs = NewsRetriever(index_dir=str(index_dir), k=3).invoke("وزير الداخلية إبراهيم حيدان")
+    assert len(docs) == 3
+    top = docs[0]
+    assert top.metadata["doc_id"] == "001_32ac849551dd6a76.txt"
+    text = (SEEDS / top.metadata["doc_id"]).read_text(encoding="utf-8")
+    assert text[top.metadata["start"] : top.metadata["end"]] == top.page_content
+    assert {"title", "source", "url", "date", "score", "chunk_id"} <= set(top.metadata)
+
+
+def test_bad_arguments_are_clear_errors(index_dir: Path):
+    with pytest.raises(ValueError, match="give index_dir"):  # pydantic wraps it in a ValidationError
+        NewsRetriever()
+    with pytest.raises(BadSettings, match="k must be at least 1"):
+        NewsRetriever(index_dir=str(index_dir)).invoke("سؤال", k=0)
