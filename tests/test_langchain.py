@@ -52,3 +52,24 @@ def test_bad_arguments_are_clear_errors(index_dir: Path):
         NewsRetriever()
     with pytest.raises(BadSettings, match="k must be at least 1"):
         NewsRetriever(index_dir=str(index_dir)).invoke("سؤال", k=0)
+
+
+def test_the_documented_lcel_chain_runs(index_dir: Path):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_core.runnables import RunnablePassthrough
+
+    seen = []
+
+    def numbered(docs):
+        seen.extend(docs)
+        return "\n\n".join(f"[{i}] {d.metadata['title']}\n{d.page_content}" for i, d in enumerate(docs, 1))
+
+    prompt = ChatPromptTemplate.from_template(
+        "Answer from these passages only, citing them as [n]:\n\n{passages}\n\nQuestion: {question}")
+    llm = FakeListChatModel(responses=["شائع الزنداني [1]"])
+    chain = ({"passages": NewsRetriever(index_dir=str(index_dir), k=4) | numbered,
+              "question": RunnablePassthrough()} | prompt | llm | StrOutputParser())
+    assert chain.invoke("من التقى وزير الخارجية اليمني؟") == "شائع الزنداني [1]"
+    assert len(seen) == 4 and seen[0].metadata["doc_id"] == "000_1e06ce93cb234a3e.txt"
