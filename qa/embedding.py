@@ -18,7 +18,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -124,6 +124,10 @@ class SentenceTransformerEmbedder:
             if progress:
                 progress(len(idx))
         return _normalize_rows(out)
+
+    def encoder(self) -> Any:
+        """The loaded transformer (a `transformers` model), for a reader to share."""
+        return self._model[0].auto_model
 
     def embed_query(self, text: str) -> np.ndarray:
         enc = self._model.encode_query if self._has_prompts else self._model.encode

@@ -40,6 +40,14 @@ class ModelNotFound(QAError):
         )
 
 
+class ReaderUnavailable(QAError):
+    """The shipped reader cannot be used (missing, damaged, or another base model)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the answer reader cannot be used: {reason}. Reinstall the package, or answer "
+                         "without it: Settings(reader=False)")
+
+
 class IndexUnusable(QAError):
     """Base class of index problems; the message says how to fix it."""
 

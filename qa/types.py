@@ -44,8 +44,24 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """The best answer span the reader found in one passage."""
+
+    start: int  # character offsets into the passage (the chunk's text); start == end: no span
+    end: int
+    score: float  # the span's score (a sum of start and end logits)
+    null: float  # the passage's no-answer score
+
+    @property
+    def margin(self) -> float:
+        """How much more the span scores than "no answer here"."""
+        return self.score - self.null
+
+
+@dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk with its fused score and the per-retriever ranks."""
+    """A retrieved chunk with its fused score and the per-retriever ranks; after
+    the reader has read it, its reading (and `score` includes the reader's)."""
 
     chunk: Chunk
     score: float
@@ -53,6 +69,7 @@ class Hit:
     lexical_rank: int | None = None
     dense_score: float | None = None
     lexical_score: float | None = None
+    reading: Reading | None = None
 
 
 @dataclass(frozen=True)
@@ -82,9 +99,21 @@ class Evidence:
     cross_lingual: bool  # question and passages in different scripts
     supported: bool  # the calibration says: answer
     bridged: float = 0.0  # cross-lingual: share of the question's words bridged into one sentence
+    reader: float | None = None  # the reader's best margin (span over no-answer) in the top passages
 
 
 NO_EVIDENCE = Evidence(0.0, 0.0, 0.0, False, False)
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The answer itself, as the reader found it: `article_text[start:end] == text`,
+    cited by the answer's citation `n`."""
+
+    text: str
+    n: int
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -98,3 +127,4 @@ class Answer:
     citations: tuple[Citation, ...] = field(default_factory=tuple)
     language: str = "ar"
     evidence: Evidence = NO_EVIDENCE
+    short_answer: ShortAnswer | None = None  # None without a reader, or when refused
