@@ -18,12 +18,13 @@ an answer reads; a LangChain retriever needs only hits).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa import store
 from qa.answer.bridge import WordVectors
 from qa.answer.compose import Composer
+from qa.answer.reader import Reader, load_reader
 from qa.answer.refusal import calibration_for
 from qa.embedding import Embedder, load_embedder
 from qa.errors import BadSettings
@@ -64,12 +65,15 @@ class Assistant:
     embedder: Embedder
     settings: Settings
     idf: dict[str, float]
+    reader: Reader | None = None
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings | None = None, *,
-             embedder: Embedder | None = None) -> Assistant:
+             embedder: Embedder | None = None, reader: Reader | None = None) -> Assistant:
         """Load the current index version; its manifest decides the model unless
-        one is given, and a mismatch is an IndexMismatch error."""
+        one is given, and a mismatch is an IndexMismatch error. The reader is
+        loaded too, when `settings.reader` and the model suit it (`reader`
+        reuses a loaded one)."""
         idx = store.load(index_dir)
         settings = settings or Settings(model=idx.manifest.embedder)
         if embedder is None:
@@ -77,9 +81,13 @@ class Assistant:
             embedder = load_embedder(settings.model, batch_size=settings.batch_size)
         store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, index_dir)
         retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, settings, idx.pending_chunk_ids())
-        calibration = calibration_for(embedder.model_id, settings.calibrations)
+        if reader is None:
+            reader = load_reader(embedder.model_id, settings.reader, embedder)
+        calibration = calibration_for(embedder.model_id, settings.calibrations,
+                                      reader=reader is not None and settings.reader)
         composer = Composer(idx.articles, settings, calibration, embedder, WordVectors(embedder))
-        return cls(idx, retriever, composer, embedder, settings, idx.lexical.idf())
+        return cls(idx, retriever, composer, embedder, settings, idx.lexical.idf(),
+                   reader if settings.reader else None)
 
     @property
     def version(self) -> str:
@@ -93,7 +101,7 @@ class Assistant:
         current = store.current_version(index_dir)
         if current is None or current.name == self.version:
             return self
-        return Assistant.open(index_dir, self.settings, embedder=self.embedder)
+        return Assistant.open(index_dir, self.settings, embedder=self.embedder, reader=self.reader)
 
     def analyse(self, question: str, mode: Mode = "hybrid") -> Query:
         """The question analysed once for every later stage (BadQuestion if it
@@ -104,8 +112,24 @@ class Assistant:
         return analyse(question, self.idf, vector=vector, best_match=self.retriever.best_match)
 
     def retrieve(self, query: Query, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
-        """The `k` best hits (default top_k) for an analysed question."""
-        return self.retriever.search(query, k, mode=mode)
+        """The `k` best hits (default top_k) for an analysed question; with a
+        reader, the first `reader_passages` are read and re-ranked."""
+        k = k or self.settings.top_k
+        if self.reader is None:
+            return self.retriever.search(query, k, mode=mode)
+        hits = self.retriever.search(query, max(k, self.settings.reader_passages), mode=mode)
+        return self.read(query, hits)[:k]
+
+    def read(self, query: Query, hits: list[Hit]) -> list[Hit]:
+        """The first `reader_passages` hits read by the reader, each with its
+        reading, re-ranked by fused score + reader_weight * margin; the rest
+        follow unchanged."""
+        if self.reader is None or not hits:
+            return hits
+        n, w = self.settings.reader_passages, self.settings.reader_weight
+        readings = self.reader.read(query.text, [h.chunk.text for h in hits[:n]])
+        read = [replace(h, reading=r, score=h.score + w * r.margin) for h, r in zip(hits, readings, strict=False)]
+        return sorted(read, key=lambda h: -h.score) + hits[n:]
 
     def answer(self, query: Query, hits: list[Hit], *, dense: bool = True) -> Answer:
         """The answer composed from `hits` (the first `answer_hits` are read);

@@ -26,6 +26,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "lexical_first_min": (1, None), "max_sentences": (1, 20), "extra_sentence_ratio": (0.0, 1.0),
     "answer_type_bonus": (0.0, None), "answer_chunks": (1, 100), "answer_rank_weight": (0.0, None),
     "dense_sentences_below": (0.0, 1.0), "dense_sentence_chunks": (0, 100), "batch_size": (1, 4096),
+    "reader_passages": (1, 50), "reader_weight": (0.0, 10.0),
 }
 
 
@@ -56,6 +57,12 @@ class Settings:
     answer_rank_weight: float = 0.8  # a sentence's bonus for its chunk's rank: this / (rank + 1)
     dense_sentences_below: float = 0.5  # embed sentences when lexical coverage is under this
     dense_sentence_chunks: int = 2  # ... for the sentences of this many top chunks
+    # the extractive reader (qa/answer/reader.py), used with the model it was trained on:
+    # it reads the top `reader_passages` hits, re-ranks them by fused score +
+    # reader_weight * its margin, and points at the answer itself
+    reader: bool = True
+    reader_passages: int = 3
+    reader_weight: float = 0.05
     # refusal calibrations: a folder of JSON files written by `qa eval calibrate`
     # (None: the ones shipped in qa/answer/calibrations/)
     calibrations: str | None = None

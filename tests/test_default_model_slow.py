@@ -75,3 +75,44 @@ def test_cli_end_to_end_with_the_default_model(tmp_path: Path, capsys):
     assert code == 0, err
     answer = json.loads(out)
     assert answer["citations"][0]["doc_id"] == "001_32ac849551dd6a76.txt"
+
+
+@pytest.mark.parametrize("question, doc_id, expected", [
+    ("من هو وزير الداخلية اليمني؟", "001_32ac849551dd6a76.txt", "إبراهيم حيدان"),
+    ("من هو وزير الخارجية اليمني؟", "000_1e06ce93cb234a3e.txt", "شائع الزنداني"),
+])
+def test_the_reader_answers_with_the_exact_phrase(bot, question, doc_id, expected):
+    a = bot.ask(question)
+    assert bot.reader is not None and not a.refused and a.short_answer is not None, a.text
+    s = a.short_answer
+    article = bot.index.articles[a.citations[s.n - 1].doc_id].text
+    assert expected in s.text and article[s.start : s.end] == s.text
+    assert a.citations[s.n - 1].doc_id == doc_id
+    assert len(s.text.split()) <= 8  # the phrase, not a sentence
+
+
+def test_training_the_reader_runs_end_to_end_on_a_tiny_sample(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from qa.answer.reader import Reader
+    from qa.e5convert import ensure_converted
+
+    root = Path(__file__).resolve().parent.parent
+    paras = [("وزير الداخلية اليمني هو اللواء إبراهيم حيدان.", "من هو وزير الداخلية اليمني؟", "إبراهيم حيدان"),
+             ("تقع مدينة عدن على ساحل خليج عدن.", "أين تقع عدن؟", "على ساحل خليج عدن"),
+             ("افتتح المستشفى عام 2020 في صنعاء.", "متى افتتح المستشفى؟", "2020")]
+    data = {"data": [{"title": f"t{i}", "paragraphs": [{"context": c, "qas": [
+        {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": c.index(a)}]}]}]}
+        for i, (c, q, a) in enumerate(paras * 2)]}
+    squad = tmp_path / "tiny.json"
+    squad.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "reader"
+    proc = subprocess.run([sys.executable, str(root / "bench" / "train_reader.py"), "--xquad-ar", str(squad),
+                           "--xquad-en", str(squad), "--arcd", str(squad), "--out", str(out), "--max-train", "16",
+                           "--epochs", "1", "--train-layers", "2"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    meta = json.loads((out / "reader.json").read_text(encoding="utf-8"))
+    assert meta["config"]["train_layers"] == [10, 11] and "has_ans_f1" in meta["metrics"]
+    reading = Reader(ensure_converted(), out / "reader.safetensors").read("من هو وزير الداخلية؟", [paras[0][0]])
+    assert len(reading) == 1 and 0 <= reading[0].start <= reading[0].end <= len(paras[0][0])

@@ -42,3 +42,26 @@ def test_a_given_bridge_weight_is_kept_and_the_grid_optimum_reported():
     assert rule.bridge_weight == 0.04 and report["bridge_weight_given"] == 0.04
     assert [0.0, 0.0] in report["cross_lingual"]["best_on_the_grid"]
     assert report["cross_lingual"]["refused_out_of_scope"] == 1.0 and report["cross_lingual"]["false_refusals"] <= 0.05
+
+
+def test_records_read_by_the_reader_give_a_reader_rule_written_beside_the_plain_one(tmp_path: Path):
+    from qa.answer.refusal import calibration_for
+    from qa.eval.calibrate import across_folds, write_calibration
+
+    def rows(seed: int) -> list[dict]:  # dense says little; the reader's margin tells the two kinds apart
+        return [{"mode": "hybrid", "in_scope": i % 3 != 0, "dense": 0.85 + ((i * 7 + seed) % 10) / 1000,
+                 "lexical": 0.5, "sentence": 0.5, "cross_lingual": False, "bridged": 0.0,
+                 "reader": 4.0 + i / 100 if i % 3 else -3.0 + i / 100} for i in range(90)]
+
+    plain = [{**r, "reader": None} for r in rows(0)]
+    folder = tmp_path / "calibrations"
+    rule, report = calibrate(plain)
+    write_calibration(rule, report, ["m"], folder / "m.json")
+    reader_rule, reader_report = calibrate(rows(0))
+    assert reader_report["reader"] and reader_rule.reader_weight > 0
+    assert reader_report["monolingual"]["refused_out_of_scope"] == 1.0
+    write_calibration(reader_rule, reader_report, ["m"], folder / "m.json")
+    assert calibration_for("m", folder, reader=True).reader_weight == reader_rule.reader_weight
+    assert calibration_for("m", folder).reader_weight == 0.0  # the plain rule was kept beside it
+    held = across_folds([rows(0), rows(1)])["monolingual"]
+    assert held is not None and held[0] == 1.0 and held[1] <= 0.1

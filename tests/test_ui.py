@@ -102,3 +102,20 @@ def test_reindex_folder_picks_up_dropped_files(app: AppTest, seeds: Path):
     next(b for b in app.sidebar.button if b.label == "Re-index folder").click().run()
     assert not app.exception
     assert "dropped.txt" in ask(app, "ما الذي ارتفع إنتاجه في اليمن هذا العام؟ البن")
+
+
+def test_the_short_answer_comes_first_in_bold_and_escaped():
+    from qa.types import Answer, Chunk, Citation, ShortAnswer
+    from ui import render
+
+    text = "قال الوزير <b>إبراهيم</b> حيدان كلمته."
+    chunk = Chunk(0, "a.txt", 0, len(text), text)
+    citation = Citation(1, "a.txt", "عنوان", text, 0, len(text), chunk, 1.0)
+    answer = Answer("من؟", f"{text} [1]", False, (citation,), "ar",
+                    short_answer=ShortAnswer("<b>إبراهيم</b> حيدان", 1, 10, 28))
+    html = render.answer_html(answer, "a1")
+    assert html.index('class="qa-short"') < html.index('class="qa-answer"')
+    assert "<strong>&lt;b&gt;إبراهيم&lt;/b&gt; حيدان</strong>" in html and "<b>" not in html
+    assert 'href="#a1-1"' in html
+    plain = render.answer_html(Answer("من؟", f"{text} [1]", False, (citation,), "ar"), "a1")
+    assert "qa-short" not in plain

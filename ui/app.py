@@ -14,6 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from qa import Assistant, QAError, Settings, build_or_update, store
+from qa.answer.reader import Reader, load_reader
 from qa.embedding import Embedder, load_embedder
 from qa.indexer import IndexReport
 from qa.loading import MAX_UPLOAD_BYTES, SUPPORTED_SUFFIXES, save_upload
@@ -43,11 +44,18 @@ def get_embedder(model_id: str) -> Embedder:
     return load_embedder(model_id)
 
 
+@st.cache_resource(show_spinner="Loading the answer reader…")
+def get_reader(model_id: str) -> Reader | None:
+    return load_reader(model_id, embedder=get_embedder(model_id))
+
+
 @st.cache_resource(show_spinner="Opening the index…", max_entries=2)
 def get_assistant(index_dir: str, version: str, _embedder: Embedder) -> Assistant:
     """One Assistant per index version: a re-index makes a new version and so a
-    fresh Assistant on the next question, without restarting the app."""
-    return Assistant.open(Path(index_dir), Settings(model=_embedder.model_id), embedder=_embedder)
+    fresh Assistant on the next question, without restarting the app (the
+    models are loaded once)."""
+    return Assistant.open(Path(index_dir), Settings(model=_embedder.model_id), embedder=_embedder,
+                          reader=get_reader(_embedder.model_id))
 
 
 class StatusProgress:

@@ -19,13 +19,14 @@ from qa.types import Answer, Citation
 # left and mixed Arabic/English/numbers stay readable.
 CSS = """
 <style>
-.qa-rtl, .qa-answer, .qa-card, .qa-question, .qa-passage, .qa-status {
+.qa-rtl, .qa-short, .qa-answer, .qa-card, .qa-question, .qa-passage, .qa-status {
   font-family: "Noto Naskh Arabic", "Noto Sans Arabic", "Amiri", "Scheherazade New", "Segoe UI", Tahoma,
     "DejaVu Sans", sans-serif;
   unicode-bidi: plaintext; text-align: start; line-height: 1.9;
 }
 .qa-answer { font-size: 1.08rem; }
-.qa-answer sup a, .qa-card .qa-n { font-weight: 700; color: #0b6e4f; text-decoration: none; }
+.qa-short { font-size: 1.3rem; margin-bottom: .3rem; }
+.qa-answer sup a, .qa-short sup a, .qa-card .qa-n { font-weight: 700; color: #0b6e4f; text-decoration: none; }
 .qa-refusal { color: #8a5300; font-style: italic; }
 .qa-card { border: 1px solid #d9dee3; border-radius: 10px; padding: .6rem .9rem; margin: .4rem 0; }
 .qa-card .qa-title { font-weight: 700; }
@@ -50,7 +51,12 @@ def answer_html(answer: Answer, anchor: str) -> str:
         parts.append(f'<sup><a href="#{anchor}-{n}">[{n}]</a></sup>')
         pos = m.end()
     parts.append(escape(answer.text[pos:]))
-    return f'<div class="qa-answer" dir="auto">{"".join(parts)}</div>'
+    short = ""
+    if answer.short_answer is not None:  # the answer itself first, bold, with its own citation
+        s = answer.short_answer
+        short = (f'<div class="qa-short" dir="auto"><strong>{escape(s.text)}</strong> '
+                 f'<sup><a href="#{anchor}-{s.n}">[{s.n}]</a></sup></div>')
+    return f'{short}<div class="qa-answer" dir="auto">{"".join(parts)}</div>'
 
 
 def highlighted(text: str, start: int, end: int) -> str:

@@ -25,7 +25,7 @@ from qa.answer.refusal import LEXICAL_ONLY, Calibration, assess, coverage, sente
 from qa.embedding import Embedder
 from qa.query import Query
 from qa.settings import Settings
-from qa.types import Answer, Article, Citation, Evidence, Hit
+from qa.types import Answer, Article, Citation, Evidence, Hit, ShortAnswer
 
 REFUSAL_AR = "لم أجد في المقالات المفهرسة ما يجيب عن هذا السؤال."
 REFUSAL_EN = "I could not find anything in the indexed articles that answers this question."
@@ -87,6 +87,21 @@ class Composer:
         if not spans:
             return refusal(query, ev)
         chosen = self._choose(query, spans, self.embedder if dense else None)
+        short = None
+        top = hits[0]
+        if top.reading is not None and top.reading.end > top.reading.start:
+            # the reader's span is the short answer, cited by the sentence that holds it: one the
+            # composer chose anyway, or one quoted after them (in place of the last if it is full)
+            held = self._holding(top)
+            same = [i for i, c in enumerate(chosen) if c.hit.chunk.doc_id == top.chunk.doc_id
+                    and c.start < held.end and held.start < c.end]
+            if not same:
+                chosen = [*chosen[: self.settings.max_sentences - 1], held]
+            a, b = top.chunk.start + top.reading.start, top.chunk.start + top.reading.end
+            n = same[0] + 1 if same else len(chosen)
+            if not (chosen[n - 1].start <= a and b <= chosen[n - 1].end):  # the sentence cut differently
+                chosen[n - 1] = held
+            short = ShortAnswer(self.articles[top.chunk.doc_id].text[a:b], n, a, b)
         citations, parts = [], []
         for n, c in enumerate(chosen, 1):
             art = self.articles[c.hit.chunk.doc_id]
@@ -94,7 +109,16 @@ class Composer:
             citations.append(Citation(n, art.doc_id, art.title, quote, c.start, c.end, c.hit.chunk,
                                       round(c.score, 4), art.source, art.url, art.date))
             parts.append(f"{quote} [{n}]")
-        return Answer(query.text, " ".join(parts), False, tuple(citations), query.language, ev)
+        return Answer(query.text, " ".join(parts), False, tuple(citations), query.language, ev, short)
+
+    def _holding(self, hit: Hit) -> Candidate:
+        """The sentence(s) of the hit that hold the reader's span, as a candidate."""
+        art = self.articles[hit.chunk.doc_id]
+        a, b = hit.chunk.start + hit.reading.start, hit.chunk.start + hit.reading.end  # type: ignore[union-attr]
+        held = [sp for sp in arabic.sentence_spans(art.text, hit.chunk.start, hit.chunk.end)
+                if sp.start < b and sp.end > a]
+        start, end = (held[0].start, held[-1].end) if held else (a, b)
+        return Candidate(0, hit, start, end, 0.0, 0.0, hit.score)
 
     def _choose(self, query: Query, spans: list[tuple[int, Hit, int, int, str]],
                 embedder: Embedder | None) -> list[Candidate]:

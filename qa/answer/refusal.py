@@ -20,7 +20,7 @@ import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,15 @@ class Calibration:
     cross_threshold: float
     sentence_weight: float = 0.0
     bridge_weight: float = 0.0
+    reader_weight: float = 0.0  # the reader's margin, in rules fitted with the reader
+
+    def supports(self, ev: Evidence) -> bool:
+        """Whether this rule answers on evidence `ev` (its `supported` field is ignored)."""
+        read = self.reader_weight * ev.reader if ev.reader is not None else 0.0
+        if ev.cross_lingual:
+            return ev.dense + self.bridge_weight * ev.bridged + read >= self.cross_threshold
+        return (self.dense_weight * ev.dense + self.lexical_weight * ev.lexical
+                + self.sentence_weight * ev.sentence + read >= self.threshold)
 
     def to_json(self) -> dict[str, Any]:
         """The rule as stored in a calibration file (no cross-lingual fit: null)."""
@@ -68,25 +77,28 @@ LEXICAL_ONLY = Calibration(dense_weight=0.0, lexical_weight=1.0, threshold=0.5, 
 
 
 @functools.lru_cache(maxsize=8)
-def _calibrations(folder: str) -> dict[str, Calibration]:
-    out: dict[str, Calibration] = {}
+def _calibrations(folder: str) -> dict[str, tuple[Calibration, Calibration | None]]:
+    out: dict[str, tuple[Calibration, Calibration | None]] = {}
     for path in sorted(Path(folder).glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != CALIBRATION_FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, this program reads {CALIBRATION_FORMAT}")
-            rule = Calibration.from_json(data["rule"])
-            out.update(dict.fromkeys(data["models"], rule))
+            rules = (Calibration.from_json(data["rule"]),
+                     Calibration.from_json(data["reader_rule"]) if data.get("reader_rule") else None)
+            out.update(dict.fromkeys(data["models"], rules))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise BadSettings(f"calibration file {path} is unreadable ({exc}); write it again with "
                               "qa eval calibrate, or remove it") from exc
     return out
 
 
-def calibration_for(model_id: str, folder: Path | str | None = None) -> Calibration:
+def calibration_for(model_id: str, folder: Path | str | None = None, *, reader: bool = False) -> Calibration:
     """The refusal rule fitted for `model_id` in `folder` (default: the
-    shipped calibrations), or LEXICAL_ONLY when none was fitted."""
-    return _calibrations(str(folder or CALIBRATIONS_DIR)).get(model_id, LEXICAL_ONLY)
+    shipped calibrations), the one fitted with the reader's evidence when
+    `reader` (if there is one); LEXICAL_ONLY when none was fitted."""
+    plain, with_reader = _calibrations(str(folder or CALIBRATIONS_DIR)).get(model_id, (LEXICAL_ONLY, None))
+    return with_reader if reader and with_reader is not None else plain
 
 
 def coverage(weights: Mapping[str, float], text_terms: set[str]) -> float:
@@ -120,11 +132,10 @@ def assess(query: Query, hits: Sequence[Hit], articles: Mapping[str, Article],
     dense_scores = [h.dense_score for h in top if h.dense_score is not None]
     dense = max(dense_scores, default=0.0)
     c = calibration if dense_scores else LEXICAL_ONLY  # keyword-only retrieval: nothing dense to weigh
+    margins = [h.reading.margin for h in top if h.reading is not None]
+    reader = max(margins) if margins else None
     bridged = 0.0
-    if query.cross_lingual:
-        if words is not None:  # over every hit, as the cross-lingual answer reads them all
-            bridged = bridged_share(query.words, [text for *_, text in sentences(hits, articles)], words)
-        ok = dense + c.bridge_weight * bridged >= c.cross_threshold
-    else:
-        ok = c.dense_weight * dense + c.lexical_weight * lex + c.sentence_weight * sentence >= c.threshold
-    return Evidence(lex, sentence, dense, query.cross_lingual, ok, bridged)
+    if query.cross_lingual and words is not None:  # over every hit, as the cross-lingual answer reads them all
+        bridged = bridged_share(query.words, [text for *_, text in sentences(hits, articles)], words)
+    ev = Evidence(lex, sentence, dense, query.cross_lingual, False, bridged, reader)
+    return replace(ev, supported=c.supports(ev))

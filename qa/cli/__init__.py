@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--batch", metavar="FILE.jsonl",
                         help='questions, one {"id", "question"} per line ("-" = stdin)')
         sp.add_argument("--top-k", type=int, default=None, help="hits to retrieve (default 5)")
+        sp.add_argument("--no-reader", action="store_true", help="answer without the extractive reader")
         sp.set_defaults(func=func)
 
     sp = sub.add_parser("ui", help="open the chat in the browser (Streamlit)")
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--docs", default="seeds", help="articles for a JSONL question set (default: seeds/)")
     sp.add_argument("--model", default=None)
     sp.add_argument("--compare", action="store_true", help="also run the dense-only and plain BM25 baselines")
+    sp.add_argument("--no-reader", action="store_true", help="answer without the extractive reader")
     sp.add_argument("--limit", type=int, default=None, help="evaluate the first N questions only")
     sp.add_argument("--index", default=None, help="keep the evaluation index in this folder (reused if current)")
     sp.add_argument("--holdout-every", type=int, default=None, metavar="K",
@@ -99,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--bridge-weight", type=float, default=None, metavar="W",
                     help="fix the cross-lingual rule's bridge weight (its threshold is still fitted)")
     sp.add_argument("--halves", action="store_true", help="also fit on half the questions, test on the other")
+    sp.add_argument("--folds", action="store_true",
+                    help="each records file is a fold: also fit on the others and test on it, for each")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=c.cmd_calibrate)
     return p
@@ -120,3 +125,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (qa ... | head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

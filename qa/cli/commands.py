@@ -31,6 +31,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         if args.top_k < 1:
             raise BadInput(f"--top-k must be at least 1, got {args.top_k}")
         s = s.with_(top_k=args.top_k)
+    if getattr(args, "no_reader", False):
+        s = s.with_(reader=False)
     return s
 
 
@@ -69,7 +71,7 @@ def _open(args: argparse.Namespace) -> Assistant:
         report = build_or_update(docs, index, settings_from(args), progress=output.TqdmProgress())
         print(output.report_text(report), file=sys.stderr)
     settings = None
-    if getattr(args, "model", None) or getattr(args, "top_k", None) is not None:
+    if getattr(args, "model", None) or getattr(args, "top_k", None) is not None or getattr(args, "no_reader", False):
         manifest = store.read_manifest(index)
         settings = settings_from(args)
         if not args.model and manifest is not None:
@@ -164,32 +166,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from qa.eval import calibrate
+    from qa.eval import calibrate, styles
 
     if not 0 <= args.max_false_refusals < 1:
         raise BadInput(f"--max-false-refusals must be a share from 0 to 1, got {args.max_false_refusals}")
-    recs = calibrate.read_records([Path(p) for p in args.records])
+    folds = [calibrate.read_records([Path(p)]) for p in args.records]
+    recs = [r for fold in folds for r in fold]
     models = args.model_id or sorted({r.get("model") or "" for r in recs})
     if not all(models) or len(models) != len(set(models)):
         raise BadInput("the records do not name one model (written by an older qa eval?): pass --model-id ID")
     rule, report = calibrate.calibrate(recs, args.max_false_refusals, args.bridge_weight)
+    if args.folds:
+        if len(folds) < 2:
+            raise BadInput("--folds needs two or more records files, one a fold")
+        report["across_folds"] = calibrate.across_folds(folds, args.max_false_refusals, args.bridge_weight)
     out = calibrate.write_calibration(rule, report, models, Path(args.out) if args.out else None)
     if args.json:
         output.emit({"file": str(out), "models": models, "rule": rule.to_json(), "fit": report})
         return 0
-    print(f"wrote {out} for {', '.join(models)}")
+    print(f"wrote the {'reader_rule' if report['reader'] else 'rule'} of {out} for {', '.join(models)}")
     print("rule: " + ", ".join(f"{k} {v}" for k, v in rule.to_json().items()))
-    for name, fit in report.items():
-        if isinstance(fit, dict):
+    for name in ("monolingual", "cross_lingual"):
+        fit = report[name]
+        if fit:
             print(f"{name}: refuses {fit['refused_out_of_scope']:.3f} of {fit['out_of_scope']} out-of-scope "
                   f"questions, {fit['false_refusals']:.3f} of {fit['answerable']} answerable ones")
+        held = report.get("across_folds", {}).get(name)
+        if held:
+            print(f"  across folds (fitted on the others, tested on each): refuses {held[0]:.3f} of the "
+                  f"out-of-scope questions, {held[1]:.3f} of the answerable ones")
     if args.halves:
         mono = [r for r in recs if not r["cross_lingual"]]
         for oos, fr in calibrate.halves(mono, args.max_false_refusals):
             print(f"fitted on one half, tested on the other: refuses {oos:.3f} of its out-of-scope, "
                   f"{fr:.3f} of its answerable")
     print("this run's refusals by question style: answerable (false refusals), out of scope (refused)")
-    for name, n_ans, fr, n_oos, ref in calibrate.by_style(recs):
+    for name, n_ans, fr, n_oos, ref in styles.by_style(recs):
         print(f"  {name:16s} {n_ans:4d} ({fr if fr is not None else 0:.3f})   "
               f"{n_oos:4d} ({ref if ref is not None else 0:.3f})")
     return 0

@@ -67,8 +67,10 @@ def report_text(r: IndexReport) -> str:
 
 
 def answer_dict(a: Answer, qid: Any = None) -> dict[str, Any]:
+    s = a.short_answer
     return {
         "id": qid, "question": a.question, "answer": a.text, "refused": a.refused,
+        "short_answer": {"text": s.text, "n": s.n, "start": s.start, "end": s.end} if s else None,
         "citations": [
             {"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote, "start": c.start, "end": c.end,
              "score": c.score, "source": c.source, "url": c.url, "date": c.date}
@@ -78,7 +80,8 @@ def answer_dict(a: Answer, qid: Any = None) -> dict[str, Any]:
 
 
 def answer_text(a: Answer) -> str:
-    lines = [a.text]
+    lines = [f"{a.short_answer.text} [{a.short_answer.n}]", ""] if a.short_answer else []
+    lines.append(a.text)
     if a.citations:
         lines.append("")
         for c in a.citations:

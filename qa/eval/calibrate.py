@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from qa import arabic
 from qa.answer.refusal import CALIBRATION_FORMAT, CALIBRATIONS_DIR, Calibration
 from qa.errors import BadInput
+from qa.types import Evidence
 
 GRID = np.round(np.arange(0.0, 0.31, 0.02), 2)
 BRIDGE_GRID = GRID[:9]
@@ -118,85 +118,116 @@ def read_records(paths: Sequence[Path]) -> list[dict]:
     return recs
 
 
+READER_GRID = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12)
+
+
+def fit_with_reader(recs: Sequence[dict], max_fr: float, cross: bool) -> list[Fit]:
+    """Rules with the reader's margin: dense + w2 * (sentence share, or the
+    bridged share when cross-lingual) + reader_weight * margin; `weight` is
+    the reader's weight, `sentence_weight` w2."""
+    oos = np.array([not r["in_scope"] for r in recs])
+    dense, reader = (np.array([r[k] for r in recs], dtype=np.float64) for k in ("dense", "reader"))
+    second = np.array([r.get("bridged", 0.0) if cross else r["sentence"] for r in recs], dtype=np.float64)
+    grid = ((rw, w2) for w2 in (BRIDGE_GRID if cross else GRID) for rw in READER_GRID)
+    return _fits(lambda rw, w2: dense + w2 * second + rw * reader, grid, oos, max_fr)
+
+
+def _best(group: Sequence[dict], max_fr: float, cross: bool, with_reader: bool,
+          bridge_weight: float | None) -> tuple[Fit, list[list[float]]]:
+    if with_reader:
+        fits = fit_with_reader(group, max_fr, cross)
+    else:
+        fits = fit_cross(group, max_fr) if cross else fit_monolingual(group, max_fr)
+    ties = [[f.weight, f.sentence_weight] for f in fits if (f.refused_out_of_scope, f.false_refusals)
+            == (fits[0].refused_out_of_scope, fits[0].false_refusals)]
+    if cross and bridge_weight is not None and not with_reader:
+        return fit_cross(group, max_fr, bridge_weight)[0], ties
+    return fits[0], ties
+
+
+def _rule(best: Fit, cross: bool, with_reader: bool) -> dict[str, float]:
+    if cross:
+        bridge = best.sentence_weight if with_reader else best.weight
+        return {"bridge_weight": bridge, "cross_threshold": best.threshold,
+                **({"reader_weight": best.weight} if with_reader else {})}
+    if with_reader:
+        return {"sentence_weight": best.sentence_weight, "reader_weight": best.weight, "threshold": best.threshold}
+    return {"lexical_weight": best.weight, "sentence_weight": best.sentence_weight, "threshold": best.threshold}
+
+
 def calibrate(recs: Sequence[dict], max_fr: float = 0.05,
               bridge_weight: float | None = None) -> tuple[Calibration, dict[str, Any]]:
-    """The fitted rule and a report of the fit; `bridge_weight` fixes the
-    cross-lingual rule's weight (its threshold is still fitted)."""
-    mono = [r for r in recs if not r["cross_lingual"]]
-    cross = [r for r in recs if r["cross_lingual"]]
-    report: dict[str, Any] = {"max_false_refusals": max_fr}
+    """The fitted rule and a report of the fit. Records of a run with the
+    reader (`reader` set) give a rule that weighs its margin too (the file's
+    `reader_rule`); `bridge_weight` fixes the cross-lingual rule's weight of a
+    rule without the reader (its threshold is still fitted)."""
+    with_reader = all(r.get("reader") is not None for r in recs)
+    report: dict[str, Any] = {"max_false_refusals": max_fr, "reader": with_reader}
     rule: dict[str, float] = {"dense_weight": 1.0, "lexical_weight": 0.0, "sentence_weight": 0.0,
                               "threshold": math.inf, "cross_threshold": math.inf, "bridge_weight": 0.0}
     if bridge_weight is not None:
         report["bridge_weight_given"] = bridge_weight
-    for name, group in (("monolingual", mono), ("cross_lingual", cross)):
+    for name in ("monolingual", "cross_lingual"):
+        cross = name == "cross_lingual"
+        group = [r for r in recs if bool(r["cross_lingual"]) == cross]
         oos = sum(not r["in_scope"] for r in group)
         if not oos or oos == len(group):
             report[name] = None  # nothing to fit: needs answerable and out-of-scope questions
             continue
-        fits = fit_monolingual(group, max_fr) if name == "monolingual" else fit_cross(group, max_fr)
-        ties = [[f.weight, f.sentence_weight] for f in fits if (f.refused_out_of_scope, f.false_refusals)
-                == (fits[0].refused_out_of_scope, fits[0].false_refusals)]
-        best = fits[0] if name == "monolingual" or bridge_weight is None else fit_cross(group, max_fr, bridge_weight)[0]
+        best, ties = _best(group, max_fr, cross, with_reader, bridge_weight)
         report[name] = {"answerable": len(group) - oos, "out_of_scope": oos, "best_on_the_grid": ties,
                         "refused_out_of_scope": round(best.refused_out_of_scope, 4),
                         "false_refusals": round(best.false_refusals, 4)}
-        if name == "monolingual":
-            rule.update(lexical_weight=best.weight, sentence_weight=best.sentence_weight, threshold=best.threshold)
-        else:
-            rule.update(bridge_weight=best.weight, cross_threshold=best.threshold)
+        rule.update(_rule(best, cross, with_reader))
     if report["monolingual"] is None:
         raise BadInput("the records hold no monolingual questions both answerable and out of scope: "
                        "run qa eval with --holdout-every K --dump FILE")
     return Calibration(**rule), report
 
 
-def write_calibration(rule: Calibration, report: dict[str, Any], models: Sequence[str], out: Path | None) -> Path:
-    """Write the calibration file the composer reads for `models`."""
-    out = out or CALIBRATIONS_DIR / (models[0].replace("/", "__") + ".json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    data = {"format": CALIBRATION_FORMAT, "models": list(models), "rule": rule.to_json(), "fit": report}
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+def across_folds(folds: Sequence[Sequence[dict]], max_fr: float = 0.05,
+                 bridge_weight: float | None = None) -> dict[str, tuple[float, float] | None]:
+    """Fit on all folds but one, test on that one, for each: the shares of
+    out-of-scope questions refused and of answerable ones refused, per group."""
+    out: dict[str, tuple[float, float] | None] = {}
+    for name in ("monolingual", "cross_lingual"):
+        refused_oos, refused_ans = [], []
+        for i, test in enumerate(folds):
+            train = [r for j, f in enumerate(folds) if j != i for r in f]
+            test = [r for r in test if bool(r["cross_lingual"]) == (name == "cross_lingual")]
+            try:
+                rule, report = calibrate(train, max_fr, bridge_weight)
+            except BadInput:
+                continue
+            if report[name] is None or not test:
+                continue
+            for r in test:
+                ev = Evidence(r["lexical"], r["sentence"], r["dense"], r["cross_lingual"], False,
+                              r.get("bridged", 0.0), r.get("reader"))
+                (refused_ans if r["in_scope"] else refused_oos).append(not rule.supports(ev))
+        out[name] = (float(np.mean(refused_oos)), float(np.mean(refused_ans))) if refused_oos and refused_ans else None
     return out
 
 
-# Question styles by their question word (normalised): MSA and colloquial forms,
-# and «مادا», a common misspelling of «ماذا» in ARCD.
-STYLES = {
-    "who (من)": "من مين منو", "what (ما/ماذا)": "ما ماذا مادا ماهو ماهي شو ايش وش", "when (متى)": "متي امتي",
-    "where (أين)": "اين وين فين", "how many (كم)": "كم قديش", "yes/no (هل)": "هل",
-    "why (لماذا)": "لماذا لمادا ليش ليه", "how (كيف)": "كيف ازاي شلون اشلون", "which (أي)": "اي",
-}
-_OPENERS = {w: style for style, ws in STYLES.items() for w in ws.split()}
-_PREPOSITIONS = {"الي", "علي", "في", "عن", "مع", "ضد", "تحت", "حتي"}
-
-
-def style(question: str) -> str:
-    """The style a question is asked in: its question word, which may carry a
-    preposition («بماذا», «لمن», «ممن») or follow one («إلى كم», «في أي»)."""
-    if not arabic.is_arabic(question):
-        return "English"
-    for w in arabic.words(question)[:2]:
-        if w in _OPENERS:
-            return _OPENERS[w]
-        if w[:1] in "بلم" and w[1:] in _OPENERS:
-            return _OPENERS[w[1:]]
-        if w not in _PREPOSITIONS:
-            break
-    return "other"
-
-
-def by_style(recs: Sequence[dict]) -> list[tuple[str, int, float | None, int, float | None]]:
-    """The run's own refusals by question style: (style, answerable, their
-    false-refusal rate, out of scope, their refusal rate), largest first."""
-    groups: dict[str, list[dict]] = {}
-    for r in recs:
-        if "question" in r:
-            groups.setdefault(style(r["question"]), []).append(r)
-    rows = []
-    for name, rs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        ans = [r["refused"] for r in rs if r["in_scope"]]
-        oos = [r["refused"] for r in rs if not r["in_scope"]]
-        rows.append((name, len(ans), float(np.mean(ans)) if ans else None, len(oos),
-                     float(np.mean(oos)) if oos else None))
-    return rows
+def write_calibration(rule: Calibration, report: dict[str, Any], models: Sequence[str], out: Path | None) -> Path:
+    """Write the calibration file the composer reads for `models`: the rule
+    goes in as `reader_rule` when fitted with the reader, else as `rule`; the
+    file's other rule is kept."""
+    out = out or CALIBRATIONS_DIR / (models[0].replace("/", "__") + ".json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    key = "reader_rule" if report.get("reader") else "rule"
+    data: dict[str, Any] = {"format": CALIBRATION_FORMAT, "models": list(models)}
+    try:
+        old = json.loads(out.read_text(encoding="utf-8"))
+        if old.get("format") == CALIBRATION_FORMAT and old.get("models") == list(models):
+            data.update({k: v for k, v in old.items() if k not in ("format", "models", key, f"fit_{key}")})
+    except (OSError, ValueError):
+        pass
+    fitted = rule.to_json()
+    if key == "reader_rule" and report.get("cross_lingual") is None and "rule" in data:
+        # no cross-lingual records read by the reader: keep the plain rule's cross-lingual part
+        fitted.update({k: data["rule"][k] for k in ("cross_threshold", "bridge_weight")})
+        report = {**report, "cross_lingual": "taken from rule"}
+    data.update({key: fitted, f"fit_{key}": report})
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return out

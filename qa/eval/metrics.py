@@ -11,6 +11,7 @@ articles, the share of their questions refused.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,8 @@ class EvalResult:
     false_refusals: float  # share of answerable questions refused
     cited_right: float  # answerable questions answered with [1] citing the gold article
     answer_at_1: float  # the top passage holds a gold answer (gold paragraph or not: ARCD repeats facts)
+    short_f1: float | None = None  # the reader's short answer against the gold answers (None: no reader)
+    short_em: float | None = None
 
 
 def normalize_answer(text: str) -> str:
@@ -51,6 +54,31 @@ def contains_answer(answer: str, golds: Sequence[str]) -> bool:
     """Whether a gold answer occurs in `answer` as whole words (normalised)."""
     hay = f" {normalize_answer(answer)} "
     return any(f" {normalize_answer(g)} " in hay for g in golds if normalize_answer(g))
+
+
+def answer_tokens(text: str) -> list[str]:
+    """Tokens for the SQuAD metrics: normalised (diacritics, alef/hamza, ة/ه,
+    ى/ي folded), punctuation dropped, and the article «ال» taken off."""
+    return [t[2:] if t.startswith("ال") and len(t) > 3 else t for t in normalize_answer(text).split()]
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when the prediction's tokens equal a gold answer's."""
+    return float(any(answer_tokens(prediction) == answer_tokens(g) for g in golds))
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """SQuAD token F1 against the best-matching gold answer."""
+    pred = answer_tokens(prediction)
+    best = 0.0
+    for gold in map(answer_tokens, golds):
+        common = sum((Counter(pred) & Counter(gold)).values())
+        if common:
+            precision, recall = common / len(pred), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+        elif pred == gold:
+            best = max(best, 1.0)
+    return best
 
 
 def answer_words(text: str) -> int:
@@ -81,10 +109,12 @@ class Tally:
     cited: list[bool]
     top_holds: list[bool]
     oos_refused: list[bool]
+    short_f1: list[float]
+    short_em: list[float]
 
     @classmethod
     def empty(cls) -> Tally:
-        return cls([], [], [], [], [], [], [], [])
+        return cls([], [], [], [], [], [], [], [], [], [])
 
     def result(self, mode: str) -> EvalResult:
         ranks, lat, refused, oos = self.ranks, self.latency_ms, self.refused, self.oos_refused
@@ -104,19 +134,22 @@ class Tally:
             false_refusals=round(sum(refused) / n, 4),
             cited_right=round(sum(self.cited) / n, 4),
             answer_at_1=round(sum(self.top_holds) / n, 4),
+            short_f1=round(sum(self.short_f1) / n, 4) if self.short_f1 else None,
+            short_em=round(sum(self.short_em) / n, 4) if self.short_em else None,
         )
 
 
 def format_table(results: Sequence[EvalResult]) -> str:
     """The results as a Markdown table, one row a mode."""
     head = ("| mode | questions | recall@1 | recall@5 | MRR | answer in top passage | containment | cited right "
-            "| words | false refusals | out-of-scope refused | refusal precision | p50 ms | p95 ms |")
-    rows = [head, "|" + "---|" * 14]
+            "| words | short F1 / EM | false refusals | out-of-scope refused | refusal precision | p50 ms | p95 ms |")
+    rows = [head, "|" + "---|" * 15]
     for r in results:
         oos = f"{r.refusal_recall:.3f} of {r.out_of_scope}" if r.refusal_recall is not None else "-"
         prec = f"{r.refusal_precision:.3f}" if r.refusal_precision is not None else "-"
+        short = f"{r.short_f1:.3f} / {r.short_em:.3f}" if r.short_f1 is not None else "-"
         rows.append(f"| {r.mode} | {r.questions} | {r.recall_at_1:.3f} | {r.recall_at_5:.3f} | {r.mrr:.3f} | "
                     f"{r.answer_at_1:.3f} | {r.containment:.3f} | {r.cited_right:.3f} | {r.answer_words:.0f} | "
-                    f"{r.false_refusals:.3f} | "
+                    f"{short} | {r.false_refusals:.3f} | "
                     f"{oos} | {prec} | {r.latency_p50_ms:.0f} | {r.latency_p95_ms:.0f} |")
     return "\n".join(rows)

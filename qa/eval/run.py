@@ -20,7 +20,7 @@ from qa.embedding import load_embedder
 from qa.errors import BadInput, IndexMismatch
 from qa.eval.baselines import PlainBM25
 from qa.eval.datasets import GoldQuestion, load_jsonl, load_overlay, load_squad
-from qa.eval.metrics import EvalResult, Tally, answer_words, contains_answer, gold_rank
+from qa.eval.metrics import EvalResult, Tally, answer_words, contains_answer, exact_match, gold_rank, token_f1
 from qa.indexer import update_index
 from qa.loading import load_folder
 from qa.settings import Settings
@@ -50,6 +50,8 @@ class QuestionRecord:
     cross_lingual: bool
     bridged: float
     model: str = ""  # the embedding model the run used
+    reader: float | None = None  # the reader's best margin in the top passages (None: no reader)
+    short_answer: str | None = None
 
 
 def evaluate_jsonl(path: Path, docs: Path, settings: Settings, *, modes: Sequence[str] = ("hybrid",),
@@ -102,8 +104,8 @@ def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,
         t0 = time.perf_counter()
         if plain is not None:
             query = bot.analyse(q.question, "lexical")
-            hits = [Hit(bot.index.chunks[r], s, lexical_rank=i + 1, lexical_score=s)
-                    for i, (r, s) in enumerate(plain.search(q.question, ranked))]
+            hits = bot.read(query, [Hit(bot.index.chunks[r], s, lexical_rank=i + 1, lexical_score=s)
+                                    for i, (r, s) in enumerate(plain.search(q.question, ranked))])
         else:
             query = bot.analyse(q.question, mode)  # type: ignore[arg-type]
             hits = bot.retrieve(query, ranked, mode=mode)  # type: ignore[arg-type]
@@ -114,7 +116,8 @@ def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,
             ev = answer.evidence
             records.append(QuestionRecord(q.qid, q.question, mode, q.doc_id is not None, gold_rank(hits, q.doc_id),
                                           ok, answer.refused, ev.lexical, ev.sentence, ev.dense, ev.cross_lingual,
-                                          ev.bridged, bot.embedder.model_id))
+                                          ev.bridged, bot.embedder.model_id, ev.reader,
+                                          answer.short_answer.text if answer.short_answer else None))
         if q.doc_id is None:
             tally.oos_refused.append(answer.refused)
             continue
@@ -125,4 +128,8 @@ def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,
         tally.refused.append(answer.refused)
         if not answer.refused:
             tally.words.append(answer_words(answer.text))
+        if bot.reader is not None:
+            short = answer.short_answer.text if answer.short_answer else ""
+            tally.short_f1.append(token_f1(short, q.answers) if short else 0.0)
+            tally.short_em.append(exact_match(short, q.answers) if short else 0.0)
     return tally.result(mode)
