@@ -3,32 +3,15 @@ behind docs/decisions.md (retrieval variants) stay reproducible. None beat the d
 than about one standard error (recall@1 on 693 questions: +-0.016), so none is
 in the product.
 
-Fusion is done as in the product (qa.retrieval): each retriever hands over its
-top `candidates` chunks, every chunk of the union is scored by every signal,
-each signal is standardised over the union (z-score) and the mix is ranked. A
-re-ranking signal (best sentence, token MaxSim, ...) is one more term of that
-mix. The "default" row therefore sits within a few questions of `qa eval`
-(the product's lexical scores see the index's IDF; here bm25s is rebuilt with
-the same terms). Recall@1/@5 and MRR are of the gold paragraph, as in
-`qa eval`; "gained / lost" counts the questions whose gold paragraph moved
-into or out of first place against the default: with 693 questions, a gain
-worth keeping shows many more gained than lost.
+Fusion is as in the product (qa.retrieval): z-scores of every signal over the
+union of the retrievers' candidates; a re-ranking signal is one more term. The
+"default" row sits within a few questions of `qa eval`. "gained / lost" counts
+the questions whose gold paragraph moved into or out of first place.
 
-Variants:
-- title as a field (dense, BM25); best-sentence dense similarity; Rocchio and
-  RM3 pseudo-relevance feedback; BM25 k1/b;
-- best-sentence lexical coverage and question-bigram matches;
-- character 3-gram BM25 (unstemmed normalised words) as a third retriever:
-  robust to typos («بالصرطان», «بالجيكيا») and to affixes light10 leaves;
-- token-level MaxSim of the question's e5 token vectors against the passage's
-  (late interaction, like ColBERT, with the same e5-small);
-- diacritics stripped before embedding; USE multilingual as a second dense signal;
-- passages embedded with e5's "query: " prompt (symmetric use) or without the
-  article title, alone and as a second dense signal; the question embedded
-  again without its question and function words, averaged or as a second signal;
-- bm25s's other BM25 variants (Robertson, ATIRE, BM25L, BM25+), BM25 without
-  the title in the chunk, and BM25 with IDF counted within the article only
-  (siblings share the article's words; its own words tell them apart).
+Variants (each described, with its numbers, in docs/decisions.md): title as a
+field, best-sentence signals, pseudo-relevance feedback, BM25 variants and
+parameters, character 3-grams, token MaxSim, stripped diacritics, USE as a
+second dense signal, other prompts and question forms.
 
     .venv/bin/python bench/arcd_ablations.py PATH/TO/arcd-train.json
 """
@@ -63,20 +46,16 @@ def z(x: np.ndarray) -> np.ndarray:
 
 
 def char_grams(text: str, n: int = 3) -> list[str]:
-    out = []
-    for w in arabic.terms(text, stem=False):
-        w = f"#{w}#"
-        out += [w[i : i + n] for i in range(max(1, len(w) - n + 1))]
-    return out
+    padded = [f"#{w}#" for w in arabic.terms(text, stem=False)]
+    return [w[i : i + n] for w in padded for i in range(max(1, len(w) - n + 1))]
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", type=Path)
-    args = p.parse_args()
+    args, s = p.parse_args(), Settings()
     logging.basicConfig(level=logging.WARNING)
     quiet_libraries()
-    s = Settings()
     articles, questions = load_squad(args.file)
     embedder = load_embedder(s.model, batch_size=s.batch_size)
     with tempfile.TemporaryDirectory(prefix="arcd-ablations-") as tmp:
@@ -302,11 +281,7 @@ def token_maxsim(model: object, texts: list[str], questions: list[str]) -> np.nd
     prefix = len(model.tokenizer(model.prompts["query"].strip())["input_ids"]) - 1  # type: ignore[attr-defined]
 
     def unit(rows: list) -> list[np.ndarray]:
-        out = []
-        for r in rows:
-            a = r.float().numpy()
-            out.append(a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-9))
-        return out
+        return [(a := r.float().numpy()) / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-9) for r in rows]
 
     passages = unit(encode(texts, output_value="token_embeddings", prompt_name="document", batch_size=16))
     asked = unit(encode(questions, output_value="token_embeddings", prompt_name="query", batch_size=32))
