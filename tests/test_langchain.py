@@ -73,3 +73,8 @@ def test_the_documented_lcel_chain_runs(index_dir: Path):
               "question": RunnablePassthrough()} | prompt | llm | StrOutputParser())
     assert chain.invoke("من التقى وزير الخارجية اليمني؟") == "شائع الزنداني [1]"
     assert len(seen) == 4 and seen[0].metadata["doc_id"] == "000_1e06ce93cb234a3e.txt"
+
+
+async def test_ainvoke_takes_k_per_call(index_dir: Path):
+    docs = await NewsRetriever(index_dir=str(index_dir)).ainvoke("وزير الداخلية", k=2)
+    assert len(docs) == 2

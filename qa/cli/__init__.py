@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Offline by default: a model id that is not cached fails at once instead of retrying a hub
+    # for a minute (QA_ALLOW_DOWNLOADS=1 lets sentence-transformers fetch it).
+    if os.environ.get("QA_ALLOW_DOWNLOADS") != "1":
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:2] == ["eval", "calibrate"]:  # a sub-command of eval whose first argument is not a file
         argv = ["eval-calibrate", *argv[2:]]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
@@ -61,6 +61,14 @@ class NewsRetriever(BaseRetriever):
         bot = self.assistant.refreshed()
         self.assistant = bot
         return [to_document(bot, hit) for hit in bot.search(query, k, mode=self.mode)]
+
+
+    async def _aget_relevant_documents(self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun,
+                                       **kwargs: Any) -> list[Document]:
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self._get_relevant_documents(query, run_manager=run_manager.get_sync(), **kwargs))
 
 
 def to_document(bot: Assistant, hit: Hit) -> Document:
