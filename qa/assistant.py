@@ -66,6 +66,7 @@ class Assistant:
     settings: Settings
     idf: dict[str, float]
     reader: Reader | None = None
+    top_idf: float = 1.0  # the highest IDF, computed once: a question's unknown terms weigh this
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings | None = None, *,
@@ -86,8 +87,9 @@ class Assistant:
         calibration = calibration_for(embedder.model_id, settings.calibrations,
                                       reader=reader is not None and settings.reader)
         composer = Composer(idx.articles, settings, calibration, embedder, WordVectors(embedder))
-        return cls(idx, retriever, composer, embedder, settings, idx.lexical.idf(),
-                   reader if settings.reader else None)
+        idf = idx.lexical.idf()
+        return cls(idx, retriever, composer, embedder, settings, idf, reader if settings.reader else None,
+                   max(idf.values(), default=1.0))
 
     @property
     def version(self) -> str:
@@ -109,7 +111,7 @@ class Assistant:
         if mode not in MODES:
             raise BadSettings(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
         vector = self.embedder.embed_query(check_question(question)) if mode != "lexical" else None
-        return analyse(question, self.idf, vector=vector, best_match=self.retriever.best_match)
+        return analyse(question, self.idf, vector=vector, best_match=self.retriever.best_match, top_idf=self.top_idf)
 
     def retrieve(self, query: Query, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
         """The `k` best hits (default top_k) for an analysed question; with a

@@ -50,13 +50,15 @@ def check_question(text: object) -> str:
 
 
 def analyse(text: str, idf: Mapping[str, float], *, vector: np.ndarray | None = None,
-            best_match: BestMatch | None = None) -> Query:
+            best_match: BestMatch | None = None, top_idf: float | None = None) -> Query:
     """The analysed question; `best_match` finds the index's best match for
-    the cross-lingual decision (no match: not cross-lingual)."""
+    the cross-lingual decision (no match: not cross-lingual). `top_idf`, the
+    highest IDF (the weight of a term the index never saw), saves a pass over
+    the vocabulary when the caller already knows it."""
     check_question(text)
     words = tuple(arabic.words(text))
     terms = tuple(arabic.terms(text))
-    top = max(idf.values(), default=1.0)
+    top = max(idf.values(), default=1.0) if top_idf is None else top_idf
     weights = {t: idf.get(t, top) for t in dict.fromkeys(terms)}
     language: Language = "ar" if arabic.is_arabic(text) or not words else "en"
     match = best_match(vector, terms) if best_match is not None else None

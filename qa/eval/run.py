@@ -112,16 +112,17 @@ def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,
         answer = bot.answer(query, hits, dense=plain is None)
         tally.latency_ms.append((time.perf_counter() - t0) * 1000)
         ok = not answer.refused and contains_answer(answer.text, q.answers)
+        rank = gold_rank(hits, q.doc_id)
         if records is not None:
             ev = answer.evidence
-            records.append(QuestionRecord(q.qid, q.question, mode, q.doc_id is not None, gold_rank(hits, q.doc_id),
+            records.append(QuestionRecord(q.qid, q.question, mode, q.doc_id is not None, rank,
                                           ok, answer.refused, ev.lexical, ev.sentence, ev.dense, ev.cross_lingual,
                                           ev.bridged, bot.embedder.model_id, ev.reader,
                                           answer.short_answer.text if answer.short_answer else None))
         if q.doc_id is None:
             tally.oos_refused.append(answer.refused)
             continue
-        tally.ranks.append(gold_rank(hits, q.doc_id))
+        tally.ranks.append(rank)
         tally.top_holds.append(bool(hits) and contains_answer(hits[0].chunk.text, q.answers))
         tally.cited.append(not answer.refused and answer.citations[0].doc_id == q.doc_id)
         tally.contained.append(ok)
