@@ -18,22 +18,25 @@ an answer reads; a LangChain retriever needs only hits).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa import store
 from qa.answer.bridge import WordVectors
-from qa.answer.compose import Composer
+from qa.answer.compose import Composer, refusal
 from qa.answer.reader import Reader, load_reader
 from qa.answer.refusal import calibration_for
+from qa.arabic import terms
+from qa.conversation import needs_context, resolve, turns
 from qa.embedding import Embedder, load_embedder
 from qa.errors import BadSettings
 from qa.indexer import IndexReport, Progress, update_index
 from qa.loading import load_folder
-from qa.query import Query, analyse, check_question
+from qa.query import Query, analyse, check_question, standalone_text
 from qa.retrieval import MODES, Mode, Retriever
 from qa.settings import Settings
-from qa.types import Answer, Hit
+from qa.types import NO_EVIDENCE, Answer, Hit
 
 log = logging.getLogger(__name__)
 
@@ -105,21 +108,41 @@ class Assistant:
             return self
         return Assistant.open(index_dir, self.settings, embedder=self.embedder, reader=self.reader)
 
-    def analyse(self, question: str, mode: Mode = "hybrid") -> Query:
+    def analyse(self, question: str, mode: Mode = "hybrid", history: Iterable[object] | None = None) -> Query:
         """The question analysed once for every later stage (BadQuestion if it
-        cannot be asked); keyword-only `mode` computes no vector."""
+        cannot be asked); keyword-only `mode` computes no vector. A follow-up
+        is read against `history` (qa.conversation)."""
         if mode not in MODES:
             raise BadSettings(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
-        vector = self.embedder.embed_query(check_question(question)) if mode != "lexical" else None
-        return analyse(question, self.idf, vector=vector, best_match=self.retriever.best_match, top_idf=self.top_idf)
+        check_question(question)
+        context = resolve(question, turns(history), self.cited)
+        text = standalone_text(question, context)
+        vector = self.embedder.embed_query(text) if mode != "lexical" else None
+        return analyse(question, self.idf, vector=vector, best_match=self.retriever.best_match, top_idf=self.top_idf,
+                       context=context, unresolved=context is None and needs_context(question))
+
+    def cited(self, reply: str) -> tuple[str, ...]:
+        """The articles a reply quoted: those whose text holds one of its quotes."""
+        from qa.conversation import quotes
+
+        found: list[str] = []
+        for q in quotes(reply):
+            for row, _ in self.index.lexical.search(terms(q), 3):
+                doc = self.retriever.chunks[row].doc_id
+                if doc not in found and q in self.composer.articles[doc].text:
+                    found.append(doc)
+        return tuple(found)
 
     def retrieve(self, query: Query, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
         """The `k` best hits (default top_k) for an analysed question; with a
         reader, the first `reader_passages` are read and re-ranked."""
         k = k or self.settings.top_k
-        if self.reader is None:
-            return self.retriever.search(query, k, mode=mode)
-        hits = self.retriever.search(query, max(k, self.settings.reader_passages), mode=mode)
+        wide = max(k, self.settings.reader_passages) * (2 if query.prefer else 1)
+        hits = self.retriever.search(query, wide, mode=mode)
+        if query.prefer:  # a follow-up: the articles the earlier answers cited come first among equals
+            boost = self.settings.follow_up_boost
+            hits = sorted((replace(h, score=h.score + boost) if h.chunk.doc_id in query.prefer else h for h in hits),
+                          key=lambda h: -h.score)
         return self.read(query, hits)[:k]
 
     def read(self, query: Query, hits: list[Hit]) -> list[Hit]:
@@ -129,13 +152,16 @@ class Assistant:
         if self.reader is None or not hits:
             return hits
         n, w = self.settings.reader_passages, self.settings.reader_weight
-        readings = self.reader.read(query.text, [h.chunk.text for h in hits[:n]])
+        readings = self.reader.read(query.standalone, [h.chunk.text for h in hits[:n]])
         read = [replace(h, reading=r, score=h.score + w * r.margin) for h, r in zip(hits, readings, strict=False)]
         return sorted(read, key=lambda h: -h.score) + hits[n:]
 
     def answer(self, query: Query, hits: list[Hit], *, dense: bool = True) -> Answer:
         """The answer composed from `hits` (the first `answer_hits` are read);
-        `dense=False` weighs keyword evidence only."""
+        `dense=False` weighs keyword evidence only. A question that cannot be
+        understood alone (`query.unresolved`) is refused as such."""
+        if query.unresolved:
+            return refusal(query, NO_EVIDENCE, "not_understood")
         return self.composer.compose(query, hits[: self.answer_hits], dense=dense)
 
     @property
@@ -143,11 +169,16 @@ class Assistant:
         """How many hits an answer is made from."""
         return max(self.settings.top_k, self.settings.answer_chunks)
 
-    def search(self, question: str, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
+    def search(self, question: str, k: int | None = None, *, mode: Mode = "hybrid",
+               history: Iterable[object] | None = None) -> list[Hit]:
         """The passages retrieved for `question`, best first."""
-        return self.retrieve(self.analyse(question, mode), k, mode=mode)
+        return self.retrieve(self.analyse(question, mode, history), k, mode=mode)
 
-    def ask(self, question: str, *, mode: Mode = "hybrid") -> Answer:
-        """A short answer quoting the articles, or a refusal."""
-        query = self.analyse(question, mode)
+    def ask(self, question: str, *, mode: Mode = "hybrid", history: Iterable[object] | None = None) -> Answer:
+        """A short answer quoting the articles, or a refusal. `history`: the
+        earlier turns, oldest first, as {"question", "answer"} mappings (the
+        reply text given) or Answers; a follow-up question is read against them."""
+        query = self.analyse(question, mode, history)
+        if query.unresolved:
+            return self.answer(query, [])
         return self.answer(query, self.retrieve(query, self.answer_hits, mode=mode), dense=mode != "lexical")

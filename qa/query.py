@@ -18,6 +18,7 @@ import numpy as np
 
 from qa import arabic
 from qa.answer.cues import AnswerType, wanted_type
+from qa.conversation import Context
 from qa.errors import BadQuestion
 
 MAX_QUESTION_CHARS = 2000
@@ -38,6 +39,14 @@ class Query:
     wants: AnswerType | None  # "number" for «كم», "date" for «متى», else None
     vector: np.ndarray | None = field(repr=False)  # the query embedding; None for keyword-only retrieval
     cross_lingual: bool  # the question's script differs from its best match's
+    standalone: str = ""  # what retrieval and the reader read: `text`, plus an earlier turn's words for a follow-up
+    follows: str | None = None  # the earlier question a follow-up was read against
+    prefer: tuple[str, ...] = ()  # articles the earlier answers cited: retrieval prefers them
+    unresolved: bool = False  # a follow-up with no earlier turn to read it against
+
+    def __post_init__(self) -> None:
+        if not self.standalone:
+            object.__setattr__(self, "standalone", self.text)
 
 
 def check_question(text: object) -> str:
@@ -50,17 +59,28 @@ def check_question(text: object) -> str:
 
 
 def analyse(text: str, idf: Mapping[str, float], *, vector: np.ndarray | None = None,
-            best_match: BestMatch | None = None, top_idf: float | None = None) -> Query:
+            best_match: BestMatch | None = None, top_idf: float | None = None,
+            context: Context | None = None, unresolved: bool = False) -> Query:
     """The analysed question; `best_match` finds the index's best match for
     the cross-lingual decision (no match: not cross-lingual). `top_idf`, the
     highest IDF (the weight of a term the index never saw), saves a pass over
-    the vocabulary when the caller already knows it."""
+    the vocabulary when the caller already knows it. A follow-up's `context`
+    (qa.conversation) adds the earlier turn's words to what is retrieved and
+    read (`vector` should embed `standalone_text(text, context)`); the reply's
+    language and the answer type stay the question's own."""
     check_question(text)
-    words = tuple(arabic.words(text))
-    terms = tuple(arabic.terms(text))
+    standalone = standalone_text(text, context)
+    words = tuple(arabic.words(standalone))
+    terms = tuple(arabic.terms(standalone))
     top = max(idf.values(), default=1.0) if top_idf is None else top_idf
     weights = {t: idf.get(t, top) for t in dict.fromkeys(terms)}
-    language: Language = "ar" if arabic.is_arabic(text) or not words else "en"
+    language: Language = "ar" if arabic.is_arabic(text) or not arabic.words(text) else "en"
     match = best_match(vector, terms) if best_match is not None else None
     cross = match is not None and arabic.cross_lingual(text, match)
-    return Query(text, language, words, terms, weights, wanted_type(text), vector, cross)
+    return Query(text, language, words, terms, weights, wanted_type(text), vector, cross, standalone,
+                 context.question if context else None, context.doc_ids if context else (), unresolved)
+
+
+def standalone_text(text: str, context: Context | None) -> str:
+    """The question with a follow-up's context added (the question alone without)."""
+    return f"{text} {context.added}".strip() if context is not None and context.added else text

@@ -26,7 +26,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "lexical_first_min": (1, None), "max_sentences": (1, 20), "extra_sentence_ratio": (0.0, 1.0),
     "answer_type_bonus": (0.0, None), "answer_chunks": (1, 100), "answer_rank_weight": (0.0, None),
     "dense_sentences_below": (0.0, 1.0), "dense_sentence_chunks": (0, 100), "batch_size": (1, 4096),
-    "reader_passages": (1, 50), "reader_weight": (0.0, 10.0),
+    "reader_passages": (1, 50), "reader_weight": (0.0, 10.0), "follow_up_boost": (0.0, 10.0),
 }
 
 
@@ -63,6 +63,9 @@ class Settings:
     reader: bool = True
     reader_passages: int = 3
     reader_weight: float = 0.05
+    # a follow-up question: added to the fused score of passages from the articles
+    # the earlier answers cited (fused scores are z-scores: 1.0 is one standard deviation)
+    follow_up_boost: float = 1.0
     # refusal calibrations: a folder of JSON files written by `qa eval calibrate`
     # (None: the ones shipped in qa/answer/calibrations/)
     calibrations: str | None = None

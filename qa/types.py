@@ -8,6 +8,7 @@ same is true of a citation's quote.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ class ShortAnswer:
     end: int
 
 
+Reason = Literal["not_found", "not_understood"]  # why an answer was refused
+
+
 @dataclass(frozen=True)
 class Answer:
     """A composed reply: quoted sentences marked [n], or a refusal, with the
@@ -128,3 +132,5 @@ class Answer:
     language: str = "ar"
     evidence: Evidence = NO_EVIDENCE
     short_answer: ShortAnswer | None = None  # None without a reader, or when refused
+    follows: str | None = None  # a follow-up: the earlier question it was read against
+    reason: Reason | None = None  # why it was refused

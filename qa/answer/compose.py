@@ -13,6 +13,7 @@ cites nothing.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,14 +26,22 @@ from qa.answer.refusal import LEXICAL_ONLY, Calibration, assess, coverage, sente
 from qa.embedding import Embedder
 from qa.query import Query
 from qa.settings import Settings
-from qa.types import Answer, Article, Citation, Evidence, Hit, ShortAnswer
+from qa.types import Answer, Article, Citation, Evidence, Hit, Reason, ShortAnswer
 
-REFUSAL_AR = "لم أجد في المقالات المفهرسة ما يجيب عن هذا السؤال."
-REFUSAL_EN = "I could not find anything in the indexed articles that answers this question."
+REFUSAL_AR = ("لم أجد في المقالات المفهرسة ما يجيب عن هذا السؤال. "
+              "جرّب كلمات أخرى، أو اذكر اسم الشخص أو المكان أو الجهة التي تسأل عنها.")
+REFUSAL_EN = ("I could not find anything in the indexed articles that answers this question. "
+              "Try other words, or name the person, place or organisation you are asking about.")
+# a question that cannot be understood alone (a follow-up with no earlier turn, or no content word)
+UNCLEAR_AR = ("لم أفهم السؤال وحده: لا يذكر مَن أو ما الذي تسأل عنه. "
+              "اكتبه كاملًا، واذكر الشخص أو المكان أو الحدث.")
+UNCLEAR_EN = ("I did not understand the question on its own: it does not say who or what it is about. "
+              "Ask it in full, naming the person, place or event.")
 
 # Dense cosine similarities of e5-style models sit in a narrow band; these map
 # the band onto [0, 1] when sentences are scored. Cross-lingual ones run lower.
 DENSE_BAND = (0.80, 0.90)
+SENTENCE_CACHE = 4096  # sentence vectors kept (384 floats each: about 6 MB)
 CROSS_BAND = (0.74, 0.82)
 
 
@@ -54,10 +63,16 @@ def _band(cos: float, band: tuple[float, float]) -> float:
     return float(min(1.0, max(0.0, (cos - lo) / (hi - lo))))
 
 
-def refusal(query: Query, evidence: Evidence) -> Answer:
-    """The reply that says nothing was found, in the question's language."""
-    return Answer(query.text, REFUSAL_AR if query.language == "ar" else REFUSAL_EN, True, (), query.language,
-                  evidence)
+def refusal(query: Query, evidence: Evidence, reason: Reason = "not_found") -> Answer:
+    """The reply that says nothing was found (or, `reason="not_understood"`,
+    that the question was not understood), in the question's language, with a
+    rephrasing to try."""
+    ar = query.language == "ar"
+    if reason == "not_understood":
+        text = UNCLEAR_AR if ar else UNCLEAR_EN
+    else:
+        text = REFUSAL_AR if ar else REFUSAL_EN
+    return Answer(query.text, text, True, (), query.language, evidence, follows=query.follows, reason=reason)
 
 
 class Composer:
@@ -72,6 +87,19 @@ class Composer:
         self.calibration = calibration
         self.embedder = embedder
         self.words = words
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # sentence -> vector, most recent last
+
+    def _sentence_vectors(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        """The sentences' vectors, embedding only those not among the last
+        SENTENCE_CACHE embedded (a follow-up reads the same passages again)."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if todo:
+            self._vectors.update(zip(todo, embedder.embed_documents(todo), strict=True))
+        for t in texts:
+            self._vectors.move_to_end(t)
+        while len(self._vectors) > SENTENCE_CACHE:
+            self._vectors.popitem(last=False)
+        return np.stack([self._vectors[t] for t in texts])
 
     def compose(self, query: Query, hits: Sequence[Hit], *, dense: bool = True) -> Answer:
         """Answer `query` from `hits` by quoting their best sentences;
@@ -110,7 +138,7 @@ class Composer:
             citations.append(Citation(n, art.doc_id, art.title, quote, c.start, c.end, c.hit.chunk,
                                       round(c.score, 4), art.source, art.url, art.date))
             parts.append(f"{quote} [{n}]")
-        return Answer(query.text, " ".join(parts), False, tuple(citations), query.language, ev, short)
+        return Answer(query.text, " ".join(parts), False, tuple(citations), query.language, ev, short, query.follows)
 
     def _holding(self, hit: Hit) -> Candidate:
         """The sentence(s) of the hit that hold the reader's span, as a candidate."""
@@ -130,8 +158,8 @@ class Composer:
             # The question's words are not in the passages (another language, or a
             # paraphrase): compare meanings instead, for the top chunks' sentences.
             near = [i for i, sp in enumerate(spans) if sp[0] < s.dense_sentence_chunks or query.cross_lingual]
-            qv = embedder.embed_query(query.text) if query.vector is None else query.vector
-            dense[near] = embedder.embed_documents([spans[i][4] for i in near]) @ qv
+            qv = embedder.embed_query(query.standalone) if query.vector is None else query.vector
+            dense[near] = self._sentence_vectors(embedder, [spans[i][4] for i in near]) @ qv
         cands = []
         seen: set[str] = set()
         for (rank, hit, a, b, text), lex, dsim in zip(spans, lexical, dense, strict=True):

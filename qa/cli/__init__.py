@@ -51,10 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("question", nargs="?", help="the question")
         _common(sp)
         sp.add_argument("--batch", metavar="FILE.jsonl",
-                        help='questions, one {"id", "question"} per line ("-" = stdin)')
+                        help='questions, one {"id", "question", "history"?} per line ("-" = stdin)')
+        sp.add_argument("--history", metavar="FILE.json",
+                        help='earlier turns [{"question", "answer"}, ...], oldest first: the question may follow up')
         sp.add_argument("--top-k", type=int, default=None, help="hits to retrieve (default 5)")
         sp.add_argument("--no-reader", action="store_true", help="answer without the extractive reader")
         sp.set_defaults(func=func)
+
+    sp = sub.add_parser("chat", help="a conversation in the terminal: follow-up questions understood")
+    _common(sp)
+    sp.add_argument("--no-reader", action="store_true", help="answer without the extractive reader")
+    sp.set_defaults(func=c.cmd_chat, top_k=None)
 
     sp = sub.add_parser("ui", help="open the chat in the browser (Streamlit)")
     sp.add_argument("--docs", default="seeds", help="articles folder (default: seeds/)")

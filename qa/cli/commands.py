@@ -17,6 +17,7 @@ from typing import Any
 from qa import store
 from qa.assistant import Assistant, build_or_update
 from qa.cli import output
+from qa.conversation import turns
 from qa.errors import BadInput, DocsNotFound
 from qa.loading import MAX_UPLOAD_BYTES
 from qa.settings import Settings
@@ -79,7 +80,7 @@ def _open(args: argparse.Namespace) -> Assistant:
     return Assistant.open(index, settings)
 
 
-def _read_batch(path: str) -> Iterator[tuple[Any, str]]:
+def _read_batch(path: str) -> Iterator[tuple[Any, str, list]]:
     try:
         f = sys.stdin if path == "-" else open(path, encoding="utf-8")
     except OSError as exc:
@@ -93,47 +94,75 @@ def _read_batch(path: str) -> Iterator[tuple[Any, str]]:
             except json.JSONDecodeError as exc:
                 raise BadInput(f"{path} line {lineno}: invalid JSON ({exc.msg})") from exc
             if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
-                raise BadInput(f'{path} line {lineno}: expected {{"id": ..., "question": "..."}}')
-            yield obj.get("id", lineno), obj["question"]
+                raise BadInput(f'{path} line {lineno}: expected {{"id": ..., "question": "...", "history": [...]}}')
+            try:
+                history = list(turns(obj.get("history")))
+            except BadInput as exc:
+                raise BadInput(f"{path} line {lineno}: {exc}") from exc
+            yield obj.get("id", lineno), obj["question"], history
 
 
-def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:
+def _read_history(path: str | None) -> list:
+    """The turns of a --history FILE.json: [{"question", "answer"}, ...], oldest first."""
+    if not path:
+        return []
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read --history file {path}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"--history file {path}: invalid JSON ({exc.msg} at line {exc.lineno})") from exc
+    if not isinstance(data, list):
+        raise BadInput(f'--history file {path}: expected a list of {{"question": "...", "answer": "..."}}')
+    return list(turns(data))
+
+
+def _questions(args: argparse.Namespace) -> list[tuple[Any, str, list]]:
     if args.batch and args.question:
         raise BadInput("give either a QUESTION or --batch FILE, not both")
     if args.batch:
+        if args.history:
+            raise BadInput('--history applies to one QUESTION; in a --batch file give each line its "history"')
         return list(_read_batch(args.batch))
     if not args.question:
         raise BadInput("missing the question: qa ask \"من هو وزير الداخلية اليمني؟\" (or --batch FILE.jsonl)")
-    return [(None, args.question)]
+    return [(None, args.question, _read_history(args.history))]
 
 
-def _each_question(args: argparse.Namespace, run: Callable[[Assistant, str], Any],
+def _each_question(args: argparse.Namespace, run: Callable[[Assistant, str, list], Any],
                    to_dict: Callable[[Any, Any], dict], to_text: Callable[[Any], str]) -> int:
-    """Run `run(bot, question)` for the question or every --batch line, printing
-    one JSON object a line with --json. A re-index during a long batch is
-    picked up on the next question."""
+    """Run `run(bot, question, history)` for the question or every --batch
+    line, printing one JSON object a line with --json (a blank line between
+    answers without). A re-index during a long batch is picked up on the next question."""
     questions = _questions(args)
     bot = _open(args)
-    for qid, q in questions:
+    for i, (qid, q, history) in enumerate(questions):
         bot = bot.refreshed()
-        result = run(bot, q)
+        result = run(bot, q, history)
         if args.json:
             output.emit(to_dict(result, qid))
         else:
-            print(to_text(result))
+            print(("\n" if i else "") + to_text(result), flush=True)
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    return _each_question(args, lambda bot, q: bot.ask(q), output.answer_dict, output.answer_text)
+    return _each_question(args, lambda bot, q, h: bot.ask(q, history=h), output.answer_dict, output.answer_text)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    return _each_question(args, lambda bot, q: bot.search(q, args.top_k), output.hits_dict, output.hits_text)
+    return _each_question(args, lambda bot, q, h: bot.search(q, args.top_k, history=h), output.hits_dict,
+                          output.hits_text)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from qa.cli.chat import chat
+
+    return chat(_open(args), as_json=args.json)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.eval import evaluate_jsonl, evaluate_squad, format_table
+    from qa.eval import evaluate_conversations, evaluate_jsonl, evaluate_squad, format_table, is_conversation_file
 
     path = Path(args.file)
     if not path.exists():
@@ -147,7 +176,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if overlay and (path.suffix == ".jsonl" or not overlay.exists()):
         raise BadInput(f"--questions {overlay}: " + ("does not exist" if not overlay.exists() else
                                                     "only applies to a SQuAD-format file"))
-    if path.suffix == ".jsonl":
+    if path.suffix == ".jsonl" and is_conversation_file(path):
+        if args.compare:
+            raise BadInput("--compare does not apply to a conversation set")
+        results = evaluate_conversations(path, Path(args.docs), settings, index_dir=index_dir, records=records)
+    elif path.suffix == ".jsonl":
         results = evaluate_jsonl(path, Path(args.docs), settings, modes=modes, index_dir=index_dir, records=records)
     else:
         results = evaluate_squad(path, settings, modes=modes, limit=args.limit, index_dir=index_dir,

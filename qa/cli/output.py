@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from qa.conversation import follow_up_note
 from qa.indexer import IndexReport
 from qa.types import Answer, Hit
 
@@ -70,6 +71,7 @@ def answer_dict(a: Answer, qid: Any = None) -> dict[str, Any]:
     s = a.short_answer
     return {
         "id": qid, "question": a.question, "answer": a.text, "refused": a.refused,
+        "refusal": a.reason, "follows": a.follows,
         "short_answer": {"text": s.text, "n": s.n, "start": s.start, "end": s.end} if s else None,
         "citations": [
             {"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote, "start": c.start, "end": c.end,
@@ -80,7 +82,9 @@ def answer_dict(a: Answer, qid: Any = None) -> dict[str, Any]:
 
 
 def answer_text(a: Answer) -> str:
-    lines = [f"{a.short_answer.text} [{a.short_answer.n}]", ""] if a.short_answer else []
+    note = follow_up_note(a)
+    lines = [f"({note})"] if note else []
+    lines += [f"{a.short_answer.text} [{a.short_answer.n}]", ""] if a.short_answer else []
     lines.append(a.text)
     if a.citations:
         lines.append("")
@@ -106,7 +110,12 @@ def hits_text(hits: Sequence[Hit]) -> str:
     return "\n".join(out) or "no hits"
 
 
+def json_line(obj: dict[str, Any]) -> str:
+    """One JSON object as one line."""
+    return json.dumps(obj, ensure_ascii=False)
+
+
 def emit(obj: dict[str, Any]) -> None:
     """One JSON object on a line of stdout."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_line(obj) + "\n")
     sys.stdout.flush()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,14 @@ def evaluate(articles: list[Article], questions: list[GoldQuestion], settings: S
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         raise BadInput(f"unknown evaluation mode(s) {', '.join(unknown)}; use {', '.join(MODES)}")
+    with indexed(articles, settings, index_dir) as bot:
+        return [run_mode(bot, questions, mode, records) for mode in modes]
+
+
+@contextmanager
+def indexed(articles: list[Article], settings: Settings, index_dir: Path | None) -> Iterator[Assistant]:
+    """An assistant over `articles`, indexed in `index_dir` (reused if current)
+    or in a temporary folder removed afterwards."""
     embedder = load_embedder(settings.model, batch_size=settings.batch_size)
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         idx = index_dir or Path(tmp)
@@ -90,8 +99,7 @@ def evaluate(articles: list[Article], questions: list[GoldQuestion], settings: S
             update_index(idx, articles, (), embedder, settings)
         except IndexMismatch:  # a kept index of another format, model or settings: start again
             update_index(idx, articles, (), embedder, settings, rebuild=True)
-        bot = Assistant.open(idx, settings, embedder=embedder)
-        return [run_mode(bot, questions, mode, records) for mode in modes]
+        yield Assistant.open(idx, settings, embedder=embedder)
 
 
 def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,

@@ -1,0 +1,213 @@
+"""Follow-up questions: a short or elliptical question read against the earlier turns.
+
+«ومتى حدث ذلك؟» after «من التقى وزير الخارجية اليمني؟» cannot be answered alone:
+it names nobody. `resolve` decides whether a question follows up (rules below)
+and, if it does, what the earlier turns add: the key words of the last
+self-contained question, the entities of the answers since (the short answer a
+reply puts on its first line), and the articles those answers cited, which
+retrieval then prefers. A self-contained question ignores the history.
+
+A question follows up when (on normalised words):
+- it has fewer than two content words of its own («ماذا ناقشا؟», "and when?");
+- or at most three, and it opens like a continuation («و»/«ف» joined to a
+  question or function word: «ومتى», «وفي», «فأين»; "and", "so", "also",
+  "then", "what about"), or one of its words points back: a demonstrative or
+  pronoun («ذلك», «هذا», «هناك», «عنه», «هو» unless it is the copula of «من هو ...»;
+  "he", "it", "that", "there").
+A follow-up that switches the subject ("what about the interior minister?»,
+«وماذا عن ...», or a full «ومن هو وزير الداخلية؟») takes only the earlier
+question's frame («من هو», "who is"): the earlier article would mislead it.
+
+A question cannot be understood at all (`needs_context`) when it has no
+content word, or fewer than two and it opens like a continuation («ومتى حدث
+ذلك؟») or points back, and there is no earlier turn.
+
+The rules are written by hand: no maintained library resolves Arabic ellipsis
+offline, and an LLM (when one is configured) is the better tool for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from qa import arabic
+from qa.errors import BadInput
+from qa.types import Answer
+
+_AR_QUESTION = {arabic.normalize(w) for w in "من ما ماذا متى أين كم هل كيف لماذا أي مين شو ايش وين ليش".split()}
+_AR_REFER = {arabic.normalize(w) for w in """
+ذلك هذا هذه تلك ذاك هؤلاء أولئك هناك هنالك حينها حينئذ عندها آنذاك
+هو هي هم هما هن عنه عنها عنهم عنهما معه معها معهم معهما له لها لهم لهما فيه فيها منه منها
+عليه عليها عليهم عليهما به بها بهم بهما إليه إليها إليهم
+""".split()}
+_AR_COPULA = {arabic.normalize(w) for w in "هو هي هم هما هن".split()}
+_EN_OPEN = ("and", "so", "also", "then", "but")
+_EN_ABOUT = ("what about", "how about", "and what about")
+_SWITCH = (*_EN_ABOUT, *(arabic.normalize(p) for p in ("وماذا عن", "وما عن", "ماذا عن", "فماذا عن")))
+_EN_REFER = set("he she it they him her them his hers its their theirs that this those these there then else"
+                .split())
+_MARKER = re.compile(r"\s*\[\d+\]")
+MAX_ENTITY_WORDS = 12  # a first line this short is the reply's short answer
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange: the question and the reply text the assistant gave
+    (its first line the short answer, when it had one); `doc_ids`: the articles
+    the reply cited, when the caller knows them."""
+
+    question: str
+    answer: str
+    doc_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the earlier turns add to a follow-up question."""
+
+    question: str  # the earlier self-contained question it follows
+    added: str  # text added for retrieval and reading: that question's key words and the answers' entities
+    doc_ids: tuple[str, ...]  # articles the earlier answers cited: retrieval prefers them
+
+
+def reply_text(answer: Answer) -> str:
+    """A reply as a person sees it: the short answer on the first line (when
+    there is one), then the quotes; what a history turn's "answer" holds."""
+    if answer.short_answer is None:
+        return answer.text
+    return f"{answer.short_answer.text} [{answer.short_answer.n}]\n{answer.text}"
+
+
+def follow_up_note(answer: Answer) -> str | None:
+    """The line that says which earlier question a follow-up was read against."""
+    if answer.follows is None:
+        return None
+    if answer.language == "ar":
+        return f"فهمتُ سؤالك متابعةً لـ«{answer.follows}»"
+    return f"Read as a follow-up to “{answer.follows}”"
+
+
+def turns(history: Iterable[object] | None) -> tuple[Turn, ...]:
+    """The history as Turns: each item a Turn, an Answer (the question and
+    reply it holds) or a {"question", "answer"} mapping (optionally "doc_ids")."""
+    out = []
+    for i, item in enumerate(history or ()):
+        if isinstance(item, Turn):
+            out.append(item)
+        elif isinstance(item, Answer):
+            out.append(Turn(item.question, reply_text(item), tuple(dict.fromkeys(c.doc_id for c in item.citations))))
+        elif isinstance(item, dict) and isinstance(item.get("question"), str) and isinstance(item.get("answer"), str):
+            docs = item.get("doc_ids") or ()
+            if not isinstance(docs, list | tuple) or not all(isinstance(d, str) for d in docs):
+                raise BadInput(f"history turn {i + 1}: doc_ids must be a list of strings")
+            out.append(Turn(item["question"], item["answer"], tuple(docs)))
+        else:
+            raise BadInput(f'history turn {i + 1}: expected {{"question": "...", "answer": "..."}}, got {item!r:.80}')
+    return tuple(out)
+
+
+def content_words(question: str) -> list[str]:
+    """The question's own content words, normalised: stop and question words
+    dropped, also with «و»/«ف» joined to them («وماذا», «فأين»)."""
+    return [w for w in arabic.words(question) if len(w) > 1 and w not in arabic.STOPWORDS
+            and not (w[0] in "وف" and w[1:] in arabic.STOPWORDS)]
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether `question` leans on an earlier turn (the rules of this module)."""
+    n_content = len(content_words(question))
+    return bool(arabic.words(question)) and (
+        n_content < 2 or (n_content <= 3 and (_opens(question) or _points_back(question))))
+
+
+def switches_subject(question: str) -> bool:
+    """A follow-up that asks the earlier question of a new subject: "what
+    about X", «وماذا عن X», or «ومن هو X» / "and who is X" naming X."""
+    words = arabic.words(question)
+    low = " ".join(words)
+    if any(low.startswith(p) for p in _SWITCH):
+        return True
+    if not _opens(question):
+        return False
+    copula = any(w in _AR_COPULA and i > 0 and _bare(words[i - 1]) in _AR_QUESTION for i, w in enumerate(words))
+    return (copula or any(w in ("is", "are", "was") for w in words[1:3])) and len(content_words(question)) >= 2
+
+
+def _bare(word: str) -> str:
+    """`word` without a joined «و»/«ف» («ومن» -> «من»)."""
+    return word[1:] if word[:1] in ("و", "ف") and word[1:] in _AR_QUESTION else word
+
+
+def needs_context(question: str) -> bool:
+    """Whether `question` cannot be understood alone: it has no content word,
+    or it leans back («ومتى حدث ذلك؟», "and when?") with fewer than two."""
+    n_content = len(content_words(question))
+    return n_content == 0 or (n_content < 2 and (_opens(question) or _points_back(question)))
+
+
+def _opens(question: str) -> bool:
+    """It opens like a continuation: «و»/«ف» joined to a question or function
+    word («ومتى», «وفي», «فأين»), or "and", "so", "what about" ..."""
+    words = arabic.words(question)
+    first, low = words[0] if words else "", " ".join(words)
+    if first in _EN_OPEN or any(low.startswith(p) for p in _EN_ABOUT):
+        return True
+    return first[:1] in ("و", "ف") and (first[1:] in _AR_QUESTION or first[1:] in arabic.STOPWORDS)
+
+
+def _points_back(question: str) -> bool:
+    """It has a demonstrative or pronoun standing for something said before."""
+    words = arabic.words(question)
+    for i, w in enumerate(words):
+        if w in _EN_REFER:
+            return True
+        if w in _AR_REFER:
+            copula = w in _AR_COPULA and i > 0 and words[i - 1] in _AR_QUESTION and i < len(words) - 1
+            if not copula:
+                return True
+    return False
+
+
+def entity(answer: str) -> str:
+    """The short answer on a reply's first line, without its [n]; '' if the
+    first line is a quoted sentence rather than a short answer."""
+    first = answer.strip().split("\n", 1)[0]
+    if "\n" not in answer.strip():
+        return ""
+    first = _MARKER.sub("", first).strip()
+    return first if 0 < len(first.split()) <= MAX_ENTITY_WORDS else ""
+
+
+def quotes(answer: str) -> list[str]:
+    """The quoted pieces of a reply: its text split at the [n] markers."""
+    return [q.strip() for q in _MARKER.split(answer) for q in q.split("\n") if len(q.strip()) >= 15]
+
+
+def resolve(question: str, history: Sequence[Turn], cited: Callable[[str], tuple[str, ...]]) -> Context | None:
+    """The context a follow-up `question` needs from `history` (oldest first),
+    or None when it is self-contained or there is no history. `cited(reply)`
+    names the articles a reply quoted, for turns that do not say."""
+    if not history or not (is_follow_up(question) or switches_subject(question)):
+        return None
+    if switches_subject(question):  # the earlier question's frame («من هو», "who is"), the new subject
+        base = next((t.question for t in reversed(history) if not is_follow_up(t.question)), history[-1].question)
+        frame = " ".join(w for w in re.findall(r"\w+", base) if not content_words(w))
+        return Context(base, frame, ())
+    base, entities, docs = None, [], []
+    for turn in reversed(history):  # back to the last self-contained question
+        entities.append(entity(turn.answer))
+        docs.extend(turn.doc_ids or cited(turn.answer))
+        base = turn.question
+        if not is_follow_up(turn.question):
+            break
+    own = set(content_words(question))
+    key = " ".join(w for w in _keywords(base) if arabic.normalize(w) not in own)
+    added = " ".join(x for x in (key, *entities) if x)
+    return Context(base, added, tuple(dict.fromkeys(docs)))
+
+
+def _keywords(question: str) -> list[str]:
+    """The words of `question` as written, minus stop and question words."""
+    return [w for w in re.findall(r"\w+", question) if content_words(w)]
