@@ -158,7 +158,8 @@ def test_the_follow_up_set_does_not_regress(tmp_path: Path, reader: bool):
     """With the real default model; without the reader in the default suite (seconds), with it in CI."""
     results = evaluate_conversations(DATA / "followups.jsonl", SEEDS, Settings(reader=reader),
                                      index_dir=tmp_path / "index")
-    base = json.loads((DATA / "followup_baseline.json").read_text(encoding="utf-8"))["reader" if reader else "no_reader"]
+    recorded = json.loads((DATA / "followup_baseline.json").read_text(encoding="utf-8"))
+    base = recorded["reader" if reader else "no_reader"]
     for r in results:
         for key in HIGHER_IS_BETTER:
             assert getattr(r, key) >= base[r.mode][key], (r.mode, key, getattr(r, key), base[r.mode][key])

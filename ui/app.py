@@ -3,22 +3,29 @@
 Start it with `qa ui` (or `streamlit run ui/app.py`). Folders and model come
 from the environment, which `qa ui --docs D --index I --model M` sets:
 QA_DOCS (default seeds/), QA_INDEX (default index/), QA_MODEL (default: the
-index's own model, or the offline default for a new index).
+index's own model, or the offline default for a new index). The conversation
+is kept in INDEX/chat.sqlite3 under the id in the page's URL (`?c=...`), so
+a reload shows it again (ui/chats.py).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import uuid
+from collections import Counter
 from pathlib import Path
 
 import streamlit as st
 
-from qa import Assistant, QAError, Settings, build_or_update, store
+from qa import Answer, Assistant, QAError, Settings, store
 from qa.answer.reader import Reader, load_reader
 from qa.embedding import Embedder, load_embedder
-from qa.indexer import IndexReport
-from qa.loading import MAX_UPLOAD_BYTES, SUPPORTED_SUFFIXES, save_upload
+from qa.query import MAX_QUESTION_CHARS
 from ui import render
+from ui.chats import ChatStore
+from ui.sidebar import reindex, sidebar
+from ui.texts import both, language_of, say
 
 EXAMPLES = [
     "من هو وزير الداخلية اليمني؟",
@@ -29,6 +36,7 @@ EXAMPLES = [
 
 DOCS = Path(os.environ.get("QA_DOCS", "seeds"))
 INDEX = Path(os.environ.get("QA_INDEX", "index"))
+_CONV = re.compile(r"[0-9a-f]{32}")
 
 
 def settings() -> Settings:
@@ -39,17 +47,17 @@ def settings() -> Settings:
     return Settings(model=model)
 
 
-@st.cache_resource(show_spinner="Loading the embedding model…")
+@st.cache_resource(show_spinner=False)
 def get_embedder(model_id: str) -> Embedder:
     return load_embedder(model_id)
 
 
-@st.cache_resource(show_spinner="Loading the answer reader…")
+@st.cache_resource(show_spinner=False)
 def get_reader(model_id: str) -> Reader | None:
     return load_reader(model_id, embedder=get_embedder(model_id))
 
 
-@st.cache_resource(show_spinner="Opening the index…", max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def get_assistant(index_dir: str, version: str, _embedder: Embedder) -> Assistant:
     """One Assistant per index version: a re-index makes a new version and so a
     fresh Assistant on the next question, without restarting the app (the
@@ -58,146 +66,144 @@ def get_assistant(index_dir: str, version: str, _embedder: Embedder) -> Assistan
                           reader=get_reader(_embedder.model_id))
 
 
-class StatusProgress:
-    """The indexer's progress callbacks drawn as a Streamlit progress bar."""
-
-    def __init__(self) -> None:
-        self._bar = None
-        self._done = 0
-        self._total = 0
-        self._what = ""
-
-    def start(self, total: int, what: str) -> None:
-        self._total, self._done, self._what = total, 0, what
-        self._bar = st.progress(0.0, text=f"{what}: 0 / {total}")
-
-    def advance(self, n: int) -> None:
-        self._done += n
-        if self._bar is not None and self._total:
-            fraction = min(1.0, self._done / self._total)
-            self._bar.progress(fraction, text=f"{self._what}: {self._done} / {self._total}")
-
-    def close(self) -> None:
-        pass
+def current_assistant() -> Assistant | None:
+    version = store.current_version(INDEX)
+    if version is None:
+        return None
+    return get_assistant(str(INDEX), version.name, get_embedder(settings().model))
 
 
-def summary(r: IndexReport) -> str:
-    return (f"{r.articles} articles, {r.chunks} chunks — added {r.added}, updated {r.updated}, "
-            f"removed {r.removed}, unchanged {r.unchanged}, skipped {len(r.skipped)}")
+def load_models() -> None:
+    """Load the models when the app opens, with a visible status (not on the first question)."""
+    if st.session_state.get("models_ready"):
+        return
+    slot = st.empty()
+    with slot.container():
+        with st.status(both("loading_models")) as status:
+            model = settings().model
+            get_embedder(model)
+            get_reader(model)
+            status.update(label=both("models_ready"), state="complete")
+    slot.empty()
+    st.session_state.models_ready = True
 
 
-def reindex(label: str) -> IndexReport | None:
-    s = settings()
-    with st.status(label, expanded=True) as status:
-        try:
-            report = build_or_update(DOCS, INDEX, s, embedder=get_embedder(s.model), progress=StatusProgress())
-        except QAError as exc:
-            status.update(label=f"Indexing failed: {exc}", state="error")
-            return None
-        for sk in report.skipped:
-            st.warning(f"skipped {sk.path}: {sk.reason}")
-        for dup, same in report.duplicates:
-            st.info(f"{dup} has the same content as {same} (indexed once)")
-        status.update(label=f"Index ready: {summary(report)}", state="complete", expanded=False)
-    st.session_state.last_report = summary(report)
-    return report
+def conversation(chats: ChatStore) -> str:
+    """This browser tab's conversation id (from the URL; a new one if none) and its messages."""
+    conv = st.query_params.get("c", "")
+    if not _CONV.fullmatch(conv):
+        conv = uuid.uuid4().hex
+        st.query_params["c"] = conv
+    if st.session_state.get("conv") != conv:
+        st.session_state.conv = conv
+        st.session_state.messages = chats.messages(conv)
+    return conv
 
 
-def sidebar() -> None:
-    with st.sidebar:
-        st.header("Articles · المقالات")
-        manifest = store.read_manifest(INDEX)
-        if manifest:
-            st.markdown(
-                f"**{manifest.counts.get('articles', 0)}** articles · **{manifest.counts.get('chunks', 0)}** chunks  \n"
-                f"model: `{manifest.embedder}`  \nbuilt: {manifest.created}"
-            )
-        else:
-            st.markdown("No index yet.")
-        if st.session_state.get("last_report"):
-            st.caption(f"Last re-index: {st.session_state.last_report}")
-        types = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
-        files = st.file_uploader(
-            f"Add articles ({', '.join(types)}; up to {MAX_UPLOAD_BYTES // 1_000_000} MB each)",
-            type=types, accept_multiple_files=True, key=f"upload-{st.session_state.upload_round}",
-        )
-        if files and st.button("Add and re-index", type="primary"):
-            saved = 0
-            for f in files:
-                try:
-                    save_upload(DOCS, f.name, f.getvalue())
-                    saved += 1
-                except QAError as exc:
-                    st.error(str(exc))
-                except OSError as exc:
-                    st.error(f"could not save {f.name}: {exc.strerror}")
-            if saved:
-                reindex(f"Indexing {saved} uploaded file(s)…")
-            st.session_state.upload_round += 1
-            st.rerun()
-        if st.button("Re-index folder", help=f"pick up files added to {DOCS} by other means"):
-            reindex(f"Re-indexing {DOCS}…")
-            st.rerun()
-        if st.button("Clear chat"):
-            st.session_state.messages = []
-            st.rerun()
-
-
-def show_answer(answer, key: str) -> None:
-    st.html(render.answer_html(answer, key))
+def vocabularies(answer: Answer, bot: Assistant | None) -> dict[str, Counter[str]]:
+    """Each cited article's words (to show glued table cells split), from the
+    index when it still holds the article, else from the cited passages."""
+    out: dict[str, Counter[str]] = {}
     for c in answer.citations:
-        st.html(render.card_html(c, key))
-        with st.expander(f"[{c.n}] whole passage · المقطع كاملًا"):
-            st.html(render.passage_html(c))
+        if c.doc_id not in out:
+            art = bot.index.articles.get(c.doc_id) if bot is not None else None
+            out[c.doc_id] = render.vocabulary(art.text if art else c.chunk.text)
+    return out
+
+
+def show_answer(answer: Answer, key: str, seq: int, chats: ChatStore, bot: Assistant | None) -> None:
+    vocab = vocabularies(answer, bot)
+    st.html(render.answer_html(answer, key, vocab) + render.sources_html(answer, key, vocab))
+    fb = f"fb-{st.session_state.conv}-{seq}"
+    st.feedback("thumbs", key=fb, on_change=save_feedback, args=(chats, fb, seq, answer))
+
+
+def save_feedback(chats: ChatStore, key: str, seq: int, answer: Answer) -> None:
+    chats.feedback(st.session_state.conv, seq, st.session_state.get(key), answer)
+    st.toast(say("feedback_saved", answer.language))
+
+
+def ask_later(question: str) -> None:
+    st.session_state.pending = question
+
+
+def take_typed() -> None:
+    typed = (st.session_state.get("typed") or "").strip()
+    if typed:
+        st.session_state.pending = typed
+
+
+def answer_pending(question: str, chats: ChatStore) -> None:
+    """Answer `question` inside the assistant's bubble, with progress in the
+    question's language; keep both turns; then rerun to show them."""
+    lang = language_of(question)
+    messages = st.session_state.messages
+    history = [m["answer"] for m in messages if m["role"] == "assistant"]
+    user = {"role": "user", "text": question}
+    with st.chat_message("user"):
+        st.html(render.text_html(question, "qa-question", lang))
+    with st.chat_message("assistant"):
+        slot = st.empty()
+        slot.html(render.text_html(say("searching", lang), "qa-status", lang))
+        try:
+            bot = current_assistant()
+            if bot is None:
+                raise QAError(say("no_index", lang))
+            answer = bot.ask(question, history=history)
+        except QAError as exc:  # shown after the rerun that enables the input again; not kept
+            st.session_state.failed = (question, say("error", lang, error=exc))
+            st.rerun()
+        slot.empty()
+    conv = st.session_state.conv
+    for msg in (user, {"role": "assistant", "answer": answer}):
+        chats.add(conv, len(messages), msg)
+        messages.append(msg)
+    st.session_state.scroll_to = f"a{len(messages) - 1}"
+    st.rerun()
 
 
 def main() -> None:
-    st.set_page_config(page_title="Arabic news QA · اسأل الأخبار", page_icon="📰", layout="centered")
+    st.set_page_config(page_title="اسأل الأخبار · Ask the news", page_icon="📰", layout="centered")
     st.html(render.CSS)
-    st.session_state.setdefault("messages", [])
+    st.html(render.PAGE_SCRIPT, unsafe_allow_javascript=True)  # ours alone: no article or question text
+    chats = ChatStore(INDEX / "chat.sqlite3")
     st.session_state.setdefault("upload_round", 0)
-    st.title("اسأل الأخبار · Ask the news")
+    st.title(both("title"))
+    load_models()
+    conv = conversation(chats)
+    if store.current_version(INDEX) is None and reindex(DOCS, INDEX, settings(), get_embedder, chats,
+                                                       say("building", "ar", docs=DOCS)) is None:
+        st.stop()
+    bot = current_assistant()
+    sidebar(DOCS, INDEX, settings(), get_embedder, chats, bot, conv)
 
-    if store.current_version(INDEX) is None:
-        if reindex(f"No index yet: building it from {DOCS}…") is None:
-            st.stop()
-    sidebar()
-
-    for i, msg in enumerate(st.session_state.messages):
+    messages = st.session_state.messages
+    for i, msg in enumerate(messages):
         with st.chat_message(msg["role"]):
             if msg["role"] == "user":
-                st.html(render.text_html(msg["text"], "qa-question"))
+                st.html(render.text_html(msg["text"], "qa-question", language_of(msg["text"])))
             else:
-                show_answer(msg["answer"], f"a{i}")
+                show_answer(msg["answer"], f"a{i}", i, chats, bot)
 
-    pending = None
-    if not st.session_state.messages:
-        st.caption("Try one of these · جرّب أحد هذه الأسئلة")
+    failed = st.session_state.pop("failed", None)
+    if failed is not None:
+        with st.chat_message("user"):
+            st.html(render.text_html(failed[0], "qa-question", language_of(failed[0])))
+        with st.chat_message("assistant"):
+            st.error(failed[1])
+    pending = st.session_state.pop("pending", None)
+    if not messages and pending is None:
+        st.caption(both("examples"))
         cols = st.columns(2)
         for i, q in enumerate(EXAMPLES):
-            if cols[i % 2].button(q, key=f"example-{i}", use_container_width=True):
-                pending = q
-    typed = st.chat_input("اكتب سؤالك عن المقالات… Ask about the articles")
-    question = typed or pending
-    if not question:
-        return
-
-    st.session_state.messages.append({"role": "user", "text": question})
-    with st.chat_message("user"):
-        st.html(render.text_html(question, "qa-question"))
-    version = store.current_version(INDEX)
-    with st.chat_message("assistant"):
-        try:
-            bot = get_assistant(str(INDEX), version.name if version else "", get_embedder(settings().model))
-            with st.spinner("Searching the articles…"):
-                answer = bot.ask(question)
-        except QAError as exc:
-            st.error(str(exc))
-            st.session_state.messages.pop()
-            return
-        key = f"a{len(st.session_state.messages)}"
-        show_answer(answer, key)
-    st.session_state.messages.append({"role": "assistant", "answer": answer})
+            cols[i % 2].button(q, key=f"example-{i}", use_container_width=True, on_click=ask_later, args=(q,))
+    st.chat_input(say("placeholder", "ar"), key="typed", max_chars=MAX_QUESTION_CHARS, submit_mode="disable",
+                  disabled=pending is not None, on_submit=take_typed)
+    if pending is not None:
+        answer_pending(pending, chats)
+    target = st.session_state.pop("scroll_to", None)
+    if target:
+        st.html(render.scroll_marker(target))
 
 
 main()

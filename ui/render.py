@@ -1,105 +1,190 @@
-"""HTML for the chat: answers, source cards, highlighted passages.
+"""HTML for the chat: the answer first, then the sources as chips that open to
+their passages with the quoted sentences highlighted in place.
 
 Article and question text is data: every piece of it goes through
 `html.escape` before it is wrapped in markup, and the result is shown with
 `st.html` (sanitised by Streamlit, no JavaScript), never through markdown or
 `unsafe_allow_html`. So a `<script>`, a tag or a markdown image in an article
-shows as plain text and fetches nothing.
+shows as plain text and fetches nothing. The one script of ours (`scroll_to`)
+holds no text from articles or questions.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
+from collections import Counter
 from html import escape
+from pathlib import Path
 
+from qa.conversation import follow_up_note
 from qa.types import Answer, Citation
 
-# Streamlit has no right-to-left mode (streamlit/streamlit#552): every block
-# of ours sets dir="auto" and unicode-bidi: plaintext so Arabic runs right to
-# left and mixed Arabic/English/numbers stay readable.
-CSS = """
-<style>
-.qa-rtl, .qa-short, .qa-answer, .qa-card, .qa-question, .qa-passage, .qa-status {
-  font-family: "Noto Naskh Arabic", "Noto Sans Arabic", "Amiri", "Scheherazade New", "Segoe UI", Tahoma,
-    "DejaVu Sans", sans-serif;
-  unicode-bidi: plaintext; text-align: start; line-height: 1.9;
-}
-.qa-answer { font-size: 1.08rem; }
-.qa-short { font-size: 1.3rem; margin-bottom: .3rem; }
-.qa-answer sup a, .qa-short sup a, .qa-card .qa-n { font-weight: 700; color: #0b6e4f; text-decoration: none; }
-.qa-refusal { color: #8a5300; font-style: italic; }
-.qa-card { border: 1px solid #d9dee3; border-radius: 10px; padding: .6rem .9rem; margin: .4rem 0; }
-.qa-card .qa-title { font-weight: 700; }
-.qa-card .qa-meta { color: #5f6b76; font-size: .85rem; direction: ltr; unicode-bidi: plaintext; }
-.qa-card mark, .qa-passage mark { background: #ffe58f; padding: 0 .1em; border-radius: 3px; }
-.qa-passage { white-space: pre-wrap; }
-</style>
-"""
-
+CSS = f"<style>{(Path(__file__).parent / 'style.css').read_text(encoding='utf-8')}</style>"
 _MARK = re.compile(r"\[(\d+)\]")
+_WORD = re.compile(r"\w+")
+MIN_GLUED = 8  # shortest token that may be two words glued together (a scraped table's cells)
+MIN_PART = 3
+TOP_BAR_PX = 72  # Streamlit's fixed top bar: an answer scrolled to starts below it
 
 
-def answer_html(answer: Answer, anchor: str) -> str:
-    """The answer text with each [n] turned into a link to its card."""
+def direction(lang: str) -> str:
+    """The marker class that mirrors a chat bubble (style.css)."""
+    return "qa-ltr" if lang == "en" else "qa-rtl"
+
+
+def vocabulary(text: str) -> Counter[str]:
+    """The words of an article as written, with their counts."""
+    return Counter(_WORD.findall(text))
+
+
+def unglue(text: str, vocab: Counter[str]) -> str:
+    """`text` with the boundary restored inside tokens that are two of the
+    article's own words glued together («السعديمندوب» -> «السعدي مندوب»), when
+    exactly one split makes two such words. Display only: quotes and offsets
+    keep the original text."""
+    def split(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if len(w) < MIN_GLUED or w.isdigit():
+            return w
+        cuts = [i for i in range(MIN_PART, len(w) - MIN_PART + 1) if vocab[w[:i]] and vocab[w[i:]]]
+        return f"{w[:cuts[0]]} {w[cuts[0]:]}" if len(cuts) == 1 else w
+
+    return _WORD.sub(split, text)
+
+
+def shown(text: str, vocab: Counter[str] | None) -> str:
+    """Article text as displayed: glued cells split (when `vocab` is given), escaped."""
+    return escape(unglue(text, vocab) if vocab else text)
+
+
+def answer_html(answer: Answer, anchor: str, vocab: dict[str, Counter[str]] | None = None) -> str:
+    """The reply: a follow-up's note, the short answer in bold with its [n],
+    then the quoted sentences with each [n] linked to its source."""
+    lang = direction(answer.language)
+    note = follow_up_note(answer)
+    head = f'<div class="qa-note" dir="auto">{escape(note)}</div>' if note else ""
     if answer.refused:
-        return f'<div class="qa-answer qa-refusal" dir="auto">{escape(answer.text)}</div>'
-    parts = []
-    pos = 0
+        body = f'<div class="qa-answer qa-refusal" dir="auto">{escape(answer.text)}</div>'
+        return f'<div class="{lang}" id="{anchor}">{head}{body}</div>'
+    by_n = {c.n: c for c in answer.citations}
+    parts, pos = [], 0
     for m in _MARK.finditer(answer.text):
-        parts.append(escape(answer.text[pos : m.start()]))
-        n = m.group(1)
-        parts.append(f'<sup><a href="#{anchor}-{n}">[{n}]</a></sup>')
+        cite = by_n.get(int(m.group(1)))
+        words = vocab.get(cite.doc_id) if vocab and cite else None
+        parts.append(shown(answer.text[pos : m.start()], words))
+        parts.append(_link(anchor, m.group(1)))
         pos = m.end()
     parts.append(escape(answer.text[pos:]))
     short = ""
     if answer.short_answer is not None:  # the answer itself first, bold, with its own citation
         s = answer.short_answer
-        short = (f'<div class="qa-short" dir="auto"><strong>{escape(s.text)}</strong> '
-                 f'<sup><a href="#{anchor}-{s.n}">[{s.n}]</a></sup></div>')
-    return f'{short}<div class="qa-answer" dir="auto">{"".join(parts)}</div>'
+        short = f'<div class="qa-short" dir="auto"><strong>{escape(s.text)}</strong> {_link(anchor, s.n)}</div>'
+    body = f'<div class="qa-answer" dir="auto">{"".join(parts)}</div>'
+    return f'<div class="{lang}" id="{anchor}">{head}{short}{body}</div>'
 
 
-def highlighted(text: str, start: int, end: int) -> str:
-    """`text` escaped, with text[start:end] inside <mark>."""
-    start, end = max(0, start), min(len(text), end)
-    return f"{escape(text[:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:])}"
+def _link(anchor: str, n: object) -> str:
+    return f'<sup><a href="#{anchor}-{n}">[{n}]</a></sup>'
 
 
-CONTEXT_CHARS = 160
+def highlighted(text: str, ranges: list[tuple[int, int, str]], vocab: Counter[str] | None = None) -> str:
+    """`text` escaped, each (start, end, css class) range inside <mark> (ranges
+    sorted, not overlapping; clipped to the text)."""
+    out, pos = [], 0
+    for a, b, cls in sorted(ranges):
+        a, b = max(pos, a), min(len(text), b)
+        if a >= b:
+            continue
+        out += [shown(text[pos:a], vocab), f'<mark class="{cls}">{shown(text[a:b], vocab)}</mark>']
+        pos = b
+    out.append(shown(text[pos:], vocab))
+    return "".join(out)
 
 
-def snippet(c: Citation, context: int = CONTEXT_CHARS) -> str:
-    """The quoted sentence highlighted with up to `context` characters of its
-    passage on each side, cut at white space."""
-    text, a, b = c.chunk.text, c.start - c.chunk.start, c.end - c.chunk.start
-    lo, hi = max(0, a - context), min(len(text), b + context)
-    if lo > 0:
-        lo = text.find(" ", lo, a) + 1 or lo
-    if hi < len(text):
-        cut = text.rfind(" ", b, hi)
-        hi = cut if cut > b else hi
-    body = highlighted(text[lo:hi], a - lo, b - lo)
-    return ("… " if lo > 0 else "") + body + (" …" if hi < len(text) else "")
+def sources_html(answer: Answer, anchor: str, vocab: dict[str, Counter[str]] | None = None) -> str:
+    """One chip per cited article (its [n]s, title, outlet, date); opened, it
+    shows each cited passage once with the quoted sentences highlighted in
+    place and the short answer's span in bold. A link to [n] opens its chip."""
+    if answer.refused or not answer.citations:
+        return ""
+    by_doc: dict[str, list[Citation]] = {}
+    for c in answer.citations:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    chips = []
+    for doc_id, cites in by_doc.items():
+        first = cites[0]
+        words = vocab.get(doc_id) if vocab else None
+        ns = "".join(f'<span class="qa-n">[{c.n}]</span>' for c in cites)
+        meta = " · ".join(escape(x) for x in (first.source, first.date) if x)
+        passages = []
+        for chunk_id in dict.fromkeys(c.chunk.chunk_id for c in cites):
+            group = [c for c in cites if c.chunk.chunk_id == chunk_id]
+            chunk = group[0].chunk
+            ranges = [(c.start - chunk.start, c.end - chunk.start, "qa-quote") for c in group]
+            s = answer.short_answer
+            if s is not None and any(c.n == s.n for c in group) and chunk.start <= s.start and s.end <= chunk.end:
+                ranges = _with_span(ranges, s.start - chunk.start, s.end - chunk.start)
+            targets = "".join(f'<span id="{anchor}-{c.n}"></span>' for c in group if c.n != first.n)
+            body = highlighted(chunk.text, ranges, words)
+            passages.append(f'{targets}<div class="qa-passage" dir="auto">{body}</div>')
+        url = f' · <span class="qa-file">{escape(first.url)}</span>' if first.url else ""
+        chips.append(
+            f'<details class="qa-source" id="{anchor}-{first.n}" dir="auto"><summary>{ns} '
+            f'<span class="qa-title">{escape(first.title)}</span>'
+            f'{" · <span class=qa-meta>" + meta + "</span>" if meta else ""}</summary>'
+            f'{"".join(passages)}<div class="qa-file">{escape(doc_id)}</div>{url}</details>'
+        )
+    return f'<div class="qa-sources {direction(answer.language)}">{"".join(chips)}</div>'
 
 
-def passage_html(c: Citation) -> str:
-    """The whole passage with the quoted sentence highlighted."""
-    body = highlighted(c.chunk.text, c.start - c.chunk.start, c.end - c.chunk.start)
-    return f'<div class="qa-passage" dir="auto">{body}</div>'
+def _with_span(ranges: list[tuple[int, int, str]], a: int, b: int) -> list[tuple[int, int, str]]:
+    """The quote ranges with the short answer's span [a, b) cut out of the one holding it."""
+    out = []
+    for start, end, cls in ranges:
+        if start <= a and b <= end:
+            out += [(start, a, cls), (a, b, "qa-span"), (b, end, cls)]
+        else:
+            out.append((start, end, cls))
+    return out
 
 
-def card_html(c: Citation, anchor: str) -> str:
-    """A source card: number, title, metadata, the quoted sentence highlighted in its passage."""
-    meta = " · ".join(escape(x) for x in (c.source, c.date, c.url) if x)
-    passage = snippet(c)
-    return (
-        f'<div class="qa-card" id="{anchor}-{c.n}" dir="auto">'
-        f'<div><span class="qa-n">[{c.n}]</span> <span class="qa-title">{escape(c.title)}</span></div>'
-        f'<div class="qa-meta">{escape(c.doc_id)}{" · " + meta if meta else ""}</div>'
-        f'<div class="qa-passage" dir="auto">{passage}</div>'
-        "</div>"
-    )
+def text_html(text: str, cls: str = "qa-question", lang: str = "ar") -> str:
+    return f'<div class="{direction(lang)}"><div class="{cls}" dir="auto">{escape(text)}</div></div>'
 
 
-def text_html(text: str, cls: str = "qa-rtl") -> str:
-    return f'<div class="{cls}" dir="auto">{escape(text)}</div>'
+# The page's one script, holding no text from articles or questions. Streamlit
+# cleans it with DOMPurify, which drops an element whose text has "<" before a
+# letter or digit: so no comparison here is written `a<b`.
+# - clicking an [n] opens its source chip and brings it into view (a closed
+#   <details> does not open on a link to it inside Streamlit's page);
+# - when a `scroll_marker` appears, the answer it names is brought just below
+#   Streamlit's top bar and kept there for three seconds while the page
+#   settles, unless the reader scrolls. Streamlit's chat sticks to the bottom
+#   until a wheel event stops its scrolling and a later scroll event (a later
+#   millisecond) finds the view away from the bottom: hence the wheel event,
+#   then the scroll 30 ms on.
+PAGE_SCRIPT = ("""<script>(function(){if(window.qaPage){return;}window.qaPage=true;var seen={};
+document.addEventListener('click',function(ev){var a=ev.target.closest&&ev.target.closest('a[href^="#a"]');
+if(!a){return;}var t=document.getElementById(a.getAttribute('href').slice(1));if(!t){return;}
+ev.preventDefault();var d=t.tagName==='DETAILS'?t:t.closest('details');if(d){d.open=true;}
+t.scrollIntoView({block:'center'});},true);
+function box(e){while(e&&e!==document.body){var s=getComputedStyle(e).overflowY;
+if((s==='auto'||s==='scroll')&&e.scrollHeight>e.clientHeight){return e;}e=e.parentElement;}
+return document.scrollingElement;}
+function follow(id){var n=0,user=false;function stop(ev){if(ev.isTrusted){user=true;}}
+['wheel','touchstart','keydown'].forEach(function(k){window.addEventListener(k,stop,{capture:true,once:true});});
+function off(){var e=document.getElementById(id);return e?e.getBoundingClientRect().top-""" + str(TOP_BAR_PX) + """:0;}
+function go(){if(user){return;}var e=document.getElementById(id);if(e && Math.abs(off())>4){var m=box(e);
+m.dispatchEvent(new WheelEvent('wheel',{deltaY:-1,bubbles:true}));
+setTimeout(function(){m.scrollTop+=off();},30);}if(++n < 15){setTimeout(go,200);}}setTimeout(go,100);}
+new MutationObserver(function(){document.querySelectorAll('.qa-scroll[data-target]').forEach(function(m){
+var k=m.getAttribute('data-run');if(!seen[k]){seen[k]=true;follow(m.getAttribute('data-target'));}});})
+.observe(document.body,{childList:true,subtree:true});})();</script>""")
+
+
+def scroll_marker(anchor: str) -> str:
+    """An empty element that makes the page script bring answer `anchor` into view (once)."""
+    if not re.fullmatch(r"[a-z0-9-]+", anchor):
+        raise ValueError(f"bad anchor {anchor!r}")
+    return f'<div class="qa-scroll" data-target="{anchor}" data-run="{uuid.uuid4().hex}"></div>'
