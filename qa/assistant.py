@@ -18,9 +18,10 @@ an answer reads; a LangChain retriever needs only hits).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from qa import store
 from qa.answer.bridge import WordVectors
@@ -70,14 +71,16 @@ class Assistant:
     idf: dict[str, float]
     reader: Reader | None = None
     top_idf: float = 1.0  # the highest IDF, computed once: a question's unknown terms weigh this
+    writer: Any = None  # qa.llm.Writer when settings.llm is set (imported only then)
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings | None = None, *,
-             embedder: Embedder | None = None, reader: Reader | None = None) -> Assistant:
+             embedder: Embedder | None = None, reader: Reader | None = None, chat_model: Any = None) -> Assistant:
         """Load the current index version; its manifest decides the model unless
         one is given, and a mismatch is an IndexMismatch error. The reader is
         loaded too, when `settings.reader` and the model suit it (`reader`
-        reuses a loaded one)."""
+        reuses a loaded one), and the LLM writer when `settings.llm` is set
+        (`chat_model`: a LangChain chat model to use instead of the one it names)."""
         idx = store.load(index_dir)
         settings = settings or Settings(model=idx.manifest.embedder)
         if embedder is None:
@@ -91,8 +94,13 @@ class Assistant:
                                       reader=reader is not None and settings.reader)
         composer = Composer(idx.articles, settings, calibration, embedder, WordVectors(embedder))
         idf = idx.lexical.idf()
+        writer = None
+        if settings.llm or chat_model is not None:
+            from qa.llm import make_writer
+
+            writer = make_writer(settings, embedder, composer, idf, idx.articles, chat_model)
         return cls(idx, retriever, composer, embedder, settings, idf, reader if settings.reader else None,
-                   max(idf.values(), default=1.0))
+                   max(idf.values(), default=1.0), writer)
 
     @property
     def version(self) -> str:
@@ -106,7 +114,8 @@ class Assistant:
         current = store.current_version(index_dir)
         if current is None or current.name == self.version:
             return self
-        return Assistant.open(index_dir, self.settings, embedder=self.embedder, reader=self.reader)
+        return Assistant.open(index_dir, self.settings, embedder=self.embedder, reader=self.reader,
+                              chat_model=self.writer.model if self.writer is not None else None)
 
     def analyse(self, question: str, mode: Mode = "hybrid", history: Iterable[object] | None = None) -> Query:
         """The question analysed once for every later stage (BadQuestion if it
@@ -115,11 +124,15 @@ class Assistant:
         if mode not in MODES:
             raise BadSettings(f"unknown retrieval mode {mode!r}; use one of {', '.join(MODES)}")
         check_question(question)
-        context = resolve(question, turns(history), self.cited)
-        text = standalone_text(question, context)
+        past = turns(history)
+        context = resolve(question, past, self.cited)
+        rewritten = None
+        if context is not None and self.writer is not None:  # the LLM condenses the conversation; else the rules
+            rewritten = self.writer.condense(question, past)
+        text = rewritten or standalone_text(question, context)
         vector = self.embedder.embed_query(text) if mode != "lexical" else None
         return analyse(question, self.idf, vector=vector, best_match=self.retriever.best_match, top_idf=self.top_idf,
-                       context=context, unresolved=context is None and needs_context(question))
+                       context=context, unresolved=context is None and needs_context(question), rewritten=rewritten)
 
     def cited(self, reply: str) -> tuple[str, ...]:
         """The articles a reply quoted: those whose text holds one of its quotes."""
@@ -174,11 +187,18 @@ class Assistant:
         """The passages retrieved for `question`, best first."""
         return self.retrieve(self.analyse(question, mode, history), k, mode=mode)
 
-    def ask(self, question: str, *, mode: Mode = "hybrid", history: Iterable[object] | None = None) -> Answer:
+    def ask(self, question: str, *, mode: Mode = "hybrid", history: Iterable[object] | None = None,
+            on_token: Callable[[str], None] | None = None) -> Answer:
         """A short answer quoting the articles, or a refusal. `history`: the
         earlier turns, oldest first, as {"question", "answer"} mappings (the
-        reply text given) or Answers; a follow-up question is read against them."""
+        reply text given) or Answers; a follow-up question is read against them.
+        With an LLM writer, an answered question also gets `Answer.written`
+        (its reply streamed to `on_token` as it comes, before it is checked)."""
         query = self.analyse(question, mode, history)
         if query.unresolved:
             return self.answer(query, [])
-        return self.answer(query, self.retrieve(query, self.answer_hits, mode=mode), dense=mode != "lexical")
+        hits = self.retrieve(query, self.answer_hits, mode=mode)
+        answer = self.answer(query, hits, dense=mode != "lexical")
+        if self.writer is not None and not answer.refused and mode != "lexical":
+            answer = replace(answer, written=self.writer.write(query, hits, on_token))
+        return answer

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from qa import arabic
 from qa.errors import BadInput
-from qa.types import Answer
+from qa.types import Answer, Citation
 
 _AR_QUESTION = {arabic.normalize(w) for w in "من ما ماذا متى أين كم هل كيف لماذا أي مين شو ايش وين ليش".split()}
 _AR_REFER = {arabic.normalize(w) for w in """
@@ -74,10 +74,20 @@ class Context:
 
 def reply_text(answer: Answer) -> str:
     """A reply as a person sees it: the short answer on the first line (when
-    there is one), then the quotes; what a history turn's "answer" holds."""
+    there is one), then the quotes, or an LLM's checked reply when it was
+    shown instead; what a history turn's "answer" holds."""
+    if answer.written is not None and not answer.written.fallback:
+        return answer.written.text
     if answer.short_answer is None:
         return answer.text
     return f"{answer.short_answer.text} [{answer.short_answer.n}]\n{answer.text}"
+
+
+def shown_citations(answer: Answer) -> tuple[Citation, ...]:
+    """The citations of the reply shown: an LLM's checked reply, else the quotes."""
+    if answer.written is not None and not answer.written.fallback:
+        return answer.written.citations
+    return answer.citations
 
 
 def follow_up_note(answer: Answer) -> str | None:
@@ -97,7 +107,8 @@ def turns(history: Iterable[object] | None) -> tuple[Turn, ...]:
         if isinstance(item, Turn):
             out.append(item)
         elif isinstance(item, Answer):
-            out.append(Turn(item.question, reply_text(item), tuple(dict.fromkeys(c.doc_id for c in item.citations))))
+            cites = shown_citations(item)
+            out.append(Turn(item.question, reply_text(item), tuple(dict.fromkeys(c.doc_id for c in cites))))
         elif isinstance(item, dict) and isinstance(item.get("question"), str) and isinstance(item.get("answer"), str):
             docs = item.get("doc_ids") or ()
             if not isinstance(docs, list | tuple) or not all(isinstance(d, str) for d in docs):

@@ -62,3 +62,7 @@ class IndexMismatch(IndexUnusable):
 
 class IndexBusy(IndexUnusable):
     """Another process is writing this index."""
+
+
+class LLMUnavailable(QAError):
+    """The configured LLM cannot be used (its extra is not installed)."""

@@ -27,7 +27,10 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "answer_type_bonus": (0.0, None), "answer_chunks": (1, 100), "answer_rank_weight": (0.0, None),
     "dense_sentences_below": (0.0, 1.0), "dense_sentence_chunks": (0, 100), "batch_size": (1, 4096),
     "reader_passages": (1, 50), "reader_weight": (0.0, 10.0), "follow_up_boost": (0.0, 10.0),
+    "llm_timeout": (1.0, 600.0), "llm_passages": (1, 20), "llm_max_tokens": (16, 4096),
+    "verify_overlap": (0.0, 1.0), "verify_dense": (0.0, 1.0), "verify_names_percentile": (0.0, 100.0),
 }
+LLM_PROVIDERS = ("openai", "ollama")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,18 @@ class Settings:
     calibrations: str | None = None
     # embedding runtime
     batch_size: int = 32
+    # an optional LLM answer writer (qa/llm/), "PROVIDER:MODEL": "openai:MODEL" for any
+    # OpenAI-compatible server (llama.cpp, vLLM, LM Studio, Ollama's /v1, hosted APIs),
+    # "ollama:MODEL" for Ollama's own API. None: the extractive answer only.
+    llm: str | None = None
+    llm_base_url: str | None = None  # the server; None: the provider's default
+    llm_timeout: float = 30.0  # seconds for a reply before the extractive answer is shown instead
+    llm_passages: int = 3  # top hits given to the LLM
+    llm_max_tokens: int = 256
+    # the citation check of an LLM's reply (qa/llm/verify.py; bench/verify_thresholds.py)
+    verify_overlap: float = 0.75  # a sentence is supported when this share of its terms is in its passage ...
+    verify_dense: float = 0.88  # ... or a sentence of the passage is this similar to it
+    verify_names_percentile: float = 75.0  # its words rarer than this share of the index's terms must be there
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
@@ -91,6 +106,12 @@ class Settings:
             if (lo is not None and value < lo) or (hi is not None and value > hi):
                 span = f"at least {lo}" if hi is None else f"between {lo} and {hi}"
                 raise BadSettings(f"{name} must be {span}, got {value!r}")
+        if self.llm is not None:
+            provider, _, name = self.llm.partition(":") if isinstance(self.llm, str) else ("", "", "")
+            if provider not in LLM_PROVIDERS or not name.strip():
+                raise BadSettings(f"llm must be PROVIDER:MODEL with PROVIDER one of {', '.join(LLM_PROVIDERS)}, "
+                                  f"got {self.llm!r}; e.g. 'openai:local' with an OpenAI-compatible server, or "
+                                  "'ollama:qwen2.5:1.5b'")
         if self.chunk_overlap >= self.chunk_size:
             raise BadSettings(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size "
                               f"({self.chunk_size})")

@@ -121,6 +121,24 @@ Reason = Literal["not_found", "not_understood"]  # why an answer was refused
 
 
 @dataclass(frozen=True)
+class Written:
+    """An LLM's reply to a question the articles answer, after its citations
+    were checked (qa/llm/): only supported sentences are kept, each citing the
+    passage sentence that supports it. `fallback` says why the extractive
+    answer is shown instead (the LLM failed, timed out, found no answer, or
+    nothing it wrote was supported); then `text` is empty."""
+
+    text: str  # the kept sentences, the first (the answer itself) on a line of its own, with [n] markers
+    citations: tuple[Citation, ...]
+    sentences: int  # sentences the LLM wrote
+    verified: int  # sentences kept
+    dropped: tuple[str, ...]  # sentences removed, as written
+    model: str
+    seconds: float
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     """A composed reply: quoted sentences marked [n], or a refusal, with the
     evidence its refusal decision used."""
@@ -134,3 +152,4 @@ class Answer:
     short_answer: ShortAnswer | None = None  # None without a reader, or when refused
     follows: str | None = None  # a follow-up: the earlier question it was read against
     reason: Reason | None = None  # why it was refused
+    written: Written | None = None  # an LLM's checked reply, when one is configured and the articles answer

@@ -11,10 +11,14 @@ a reload shows it again (ui/chats.py).
 from __future__ import annotations
 
 import os
+import queue
 import re
+import threading
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -40,11 +44,16 @@ _CONV = re.compile(r"[0-9a-f]{32}")
 
 
 def settings() -> Settings:
+    """The model (QA_MODEL, else the index's, else the default) and the optional
+    LLM writer (QA_LLM, QA_LLM_BASE_URL, QA_LLM_TIMEOUT, as `qa ui --llm` sets them)."""
     model = os.environ.get("QA_MODEL")
     if not model:
         manifest = store.read_manifest(INDEX)
         model = manifest.embedder if manifest else Settings().model
-    return Settings(model=model)
+    timeout = os.environ.get("QA_LLM_TIMEOUT")
+    return Settings(model=model, llm=os.environ.get("QA_LLM") or None,
+                    llm_base_url=os.environ.get("QA_LLM_BASE_URL") or None,
+                    llm_timeout=float(timeout) if timeout else Settings.llm_timeout)
 
 
 @st.cache_resource(show_spinner=False)
@@ -62,7 +71,7 @@ def get_assistant(index_dir: str, version: str, _embedder: Embedder) -> Assistan
     """One Assistant per index version: a re-index makes a new version and so a
     fresh Assistant on the next question, without restarting the app (the
     models are loaded once)."""
-    return Assistant.open(Path(index_dir), Settings(model=_embedder.model_id), embedder=_embedder,
+    return Assistant.open(Path(index_dir), settings().with_(model=_embedder.model_id), embedder=_embedder,
                           reader=get_reader(_embedder.model_id))
 
 
@@ -133,6 +142,35 @@ def take_typed() -> None:
         st.session_state.pending = typed
 
 
+def ask_streaming(bot: Assistant, question: str, history: list[Answer], slot: Any) -> Answer:
+    """Ask with the LLM writer, its tokens streamed into the bubble as they come
+    (`st.write_stream`); the checked reply replaces them on the rerun."""
+    tokens: queue.Queue[str | None] = queue.Queue()
+    done: dict[str, Any] = {}
+
+    def work() -> None:  # no Streamlit calls in this thread: it only fills the queue
+        try:
+            done["answer"] = bot.ask(question, history=history, on_token=tokens.put)
+        except QAError as exc:
+            done["error"] = exc
+        finally:
+            tokens.put(None)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+
+    def stream() -> Iterator[str]:
+        while (piece := tokens.get()) is not None:
+            yield piece
+
+    with slot.container():
+        st.write_stream(stream())
+    worker.join()
+    if "error" in done:
+        raise done["error"]
+    return done["answer"]
+
+
 def answer_pending(question: str, chats: ChatStore) -> None:
     """Answer `question` inside the assistant's bubble, with progress in the
     question's language; keep both turns; then rerun to show them."""
@@ -149,7 +187,8 @@ def answer_pending(question: str, chats: ChatStore) -> None:
             bot = current_assistant()
             if bot is None:
                 raise QAError(say("no_index", lang))
-            answer = bot.ask(question, history=history)
+            answer = ask_streaming(bot, question, history, slot) if bot.writer is not None else bot.ask(
+                question, history=history)
         except QAError as exc:  # shown after the rerun that enables the input again; not kept
             st.session_state.failed = (question, say("error", lang, error=exc))
             st.rerun()

@@ -14,11 +14,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from qa.conversation import follow_up_note
+from qa.conversation import follow_up_note, shown_citations
 from qa.types import Answer, Citation
+from ui.texts import say
 
 CSS = f"<style>{(Path(__file__).parent / 'style.css').read_text(encoding='utf-8')}</style>"
 _MARK = re.compile(r"\[(\d+)\]")
@@ -60,28 +62,43 @@ def shown(text: str, vocab: Counter[str] | None) -> str:
 
 def answer_html(answer: Answer, anchor: str, vocab: dict[str, Counter[str]] | None = None) -> str:
     """The reply: a follow-up's note, the short answer in bold with its [n],
-    then the quoted sentences with each [n] linked to its source."""
+    then the quoted sentences with each [n] linked to its source; or, when an
+    LLM wrote it, its checked reply (first line bold) and how much was checked."""
     lang = direction(answer.language)
     note = follow_up_note(answer)
     head = f'<div class="qa-note" dir="auto">{escape(note)}</div>' if note else ""
     if answer.refused:
         body = f'<div class="qa-answer qa-refusal" dir="auto">{escape(answer.text)}</div>'
         return f'<div class="{lang}" id="{anchor}">{head}{body}</div>'
-    by_n = {c.n: c for c in answer.citations}
-    parts, pos = [], 0
-    for m in _MARK.finditer(answer.text):
-        cite = by_n.get(int(m.group(1)))
-        words = vocab.get(cite.doc_id) if vocab and cite else None
-        parts.append(shown(answer.text[pos : m.start()], words))
-        parts.append(_link(anchor, m.group(1)))
-        pos = m.end()
-    parts.append(escape(answer.text[pos:]))
+    w = answer.written
+    if w is not None and not w.fallback:
+        first, _, rest = w.text.partition("\n")
+        checked = say("llm_checked", answer.language, verified=w.verified, sentences=w.sentences, model=w.model)
+        return (f'<div class="{lang}" id="{anchor}">{head}<div class="qa-short" dir="auto"><strong>'
+                f'{_linked(first, w.citations, anchor, vocab)}</strong></div><div class="qa-answer" dir="auto">'
+                f'{_linked(rest, w.citations, anchor, vocab)}</div><div class="qa-note" dir="auto">{escape(checked)}'
+                "</div></div>")
+    if w is not None:
+        head += f'<div class="qa-note" dir="auto">{escape(say("llm_fallback", answer.language, why=w.fallback))}</div>'
     short = ""
     if answer.short_answer is not None:  # the answer itself first, bold, with its own citation
         s = answer.short_answer
         short = f'<div class="qa-short" dir="auto"><strong>{escape(s.text)}</strong> {_link(anchor, s.n)}</div>'
-    body = f'<div class="qa-answer" dir="auto">{"".join(parts)}</div>'
+    body = f'<div class="qa-answer" dir="auto">{_linked(answer.text, answer.citations, anchor, vocab)}</div>'
     return f'<div class="{lang}" id="{anchor}">{head}{short}{body}</div>'
+
+
+def _linked(text: str, citations: Sequence[Citation], anchor: str, vocab: dict[str, Counter[str]] | None) -> str:
+    """`text` escaped, each [n] a link to its source (glued cells split by the cited article's words)."""
+    by_n = {c.n: c for c in citations}
+    parts, pos = [], 0
+    for m in _MARK.finditer(text):
+        cite = by_n.get(int(m.group(1)))
+        words = vocab.get(cite.doc_id) if vocab and cite else None
+        parts += [shown(text[pos : m.start()], words), _link(anchor, m.group(1))]
+        pos = m.end()
+    parts.append(escape(text[pos:]))
+    return "".join(parts)
 
 
 def _link(anchor: str, n: object) -> str:
@@ -106,10 +123,11 @@ def sources_html(answer: Answer, anchor: str, vocab: dict[str, Counter[str]] | N
     """One chip per cited article (its [n]s, title, outlet, date); opened, it
     shows each cited passage once with the quoted sentences highlighted in
     place and the short answer's span in bold. A link to [n] opens its chip."""
-    if answer.refused or not answer.citations:
+    cited = shown_citations(answer)
+    if answer.refused or not cited:
         return ""
     by_doc: dict[str, list[Citation]] = {}
-    for c in answer.citations:
+    for c in cited:
         by_doc.setdefault(c.doc_id, []).append(c)
     chips = []
     for doc_id, cites in by_doc.items():
@@ -122,7 +140,7 @@ def sources_html(answer: Answer, anchor: str, vocab: dict[str, Counter[str]] | N
             group = [c for c in cites if c.chunk.chunk_id == chunk_id]
             chunk = group[0].chunk
             ranges = [(c.start - chunk.start, c.end - chunk.start, "qa-quote") for c in group]
-            s = answer.short_answer
+            s = answer.short_answer if cited is answer.citations else None
             if s is not None and any(c.n == s.n for c in group) and chunk.start <= s.start and s.end <= chunk.end:
                 ranges = _with_span(ranges, s.start - chunk.start, s.end - chunk.start)
             targets = "".join(f'<span id="{anchor}-{c.n}"></span>' for c in group if c.n != first.n)

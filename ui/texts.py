@@ -58,6 +58,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "whole_passage": {"ar": "المقطع", "en": "passage"},
     "follows": {"ar": "فهمتُ سؤالك متابعةً لـ«{question}»", "en": "Read as a follow-up to “{question}”"},
     "feedback_saved": {"ar": "شكرًا، حُفظ تقييمك على هذا الجهاز", "en": "Thanks: saved on this computer only"},
+    "llm_checked": {"ar": "كتبه {model}؛ تحقّقتُ من {verified} من {sentences} جمل مقابل مقاطعها، ولا يظهر غيرها",
+                    "en": "written by {model}; {verified} of {sentences} sentences checked against their passages, "
+                          "only those are shown"},
+    "llm_fallback": {"ar": "لم تُستعمل إجابة النموذج اللغوي ({why})؛ هذه الاقتباسات", "en": "the LLM's reply is not "
+                     "shown ({why}); these are the quotes"},
     "error": {"ar": "خطأ: {error}", "en": "Error: {error}"},
     "empty_question": {"ar": "السؤال فارغ: اكتب سؤالًا، مثل «من هو وزير الداخلية اليمني؟»",
                        "en": "The question is empty: type a question, e.g. “Who is Yemen's interior minister?”"},

@@ -89,9 +89,13 @@ class Composer:
         self.words = words
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # sentence -> vector, most recent last
 
-    def _sentence_vectors(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
-        """The sentences' vectors, embedding only those not among the last
-        SENTENCE_CACHE embedded (a follow-up reads the same passages again)."""
+    def sentence_vectors(self, texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
+        """The sentences' vectors (by `embedder`, default the composer's own),
+        embedding only those not among the last SENTENCE_CACHE embedded (a
+        follow-up, or the check of an LLM's reply, reads the same passages again)."""
+        embedder = embedder or self.embedder
+        if embedder is None:
+            raise ValueError("sentence vectors need an embedder")
         todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
         if todo:
             self._vectors.update(zip(todo, embedder.embed_documents(todo), strict=True))
@@ -159,7 +163,7 @@ class Composer:
             # paraphrase): compare meanings instead, for the top chunks' sentences.
             near = [i for i, sp in enumerate(spans) if sp[0] < s.dense_sentence_chunks or query.cross_lingual]
             qv = embedder.embed_query(query.standalone) if query.vector is None else query.vector
-            dense[near] = self._sentence_vectors(embedder, [spans[i][4] for i in near]) @ qv
+            dense[near] = self.sentence_vectors([spans[i][4] for i in near], embedder) @ qv
         cands = []
         seen: set[str] = set()
         for (rank, hit, a, b, text), lex, dsim in zip(spans, lexical, dense, strict=True):

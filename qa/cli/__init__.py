@@ -29,6 +29,16 @@ def _common(sp: argparse.ArgumentParser, docs: bool = True) -> None:
     sp.add_argument("--json", action="store_true", help="machine-readable output (one JSON object a line)")
 
 
+def _llm(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--llm", metavar="PROVIDER:MODEL", default=None,
+                    help="write answers with an LLM whose citations are checked: openai:MODEL (any "
+                         "OpenAI-compatible server) or ollama:MODEL; needs pip install '.[llm]' (env QA_LLM)")
+    sp.add_argument("--llm-base-url", metavar="URL", default=None,
+                    help="the LLM server, e.g. http://127.0.0.1:8080/v1 (env QA_LLM_BASE_URL)")
+    sp.add_argument("--llm-timeout", metavar="SECONDS", type=float, default=None,
+                    help="seconds before the quotes are shown instead (default 30; env QA_LLM_TIMEOUT)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from qa.cli import commands as c
 
@@ -56,11 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help='earlier turns [{"question", "answer"}, ...], oldest first: the question may follow up')
         sp.add_argument("--top-k", type=int, default=None, help="hits to retrieve (default 5)")
         sp.add_argument("--no-reader", action="store_true", help="answer without the extractive reader")
+        if name == "ask":
+            _llm(sp)
         sp.set_defaults(func=func)
 
     sp = sub.add_parser("chat", help="a conversation in the terminal: follow-up questions understood")
     _common(sp)
     sp.add_argument("--no-reader", action="store_true", help="answer without the extractive reader")
+    _llm(sp)
     sp.set_defaults(func=c.cmd_chat, top_k=None)
 
     sp = sub.add_parser("ui", help="open the chat in the browser (Streamlit)")
@@ -71,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0 exposes it)")
     sp.add_argument("--port", type=int, default=8501)
     sp.add_argument("--headless", action="store_true", help="do not open a browser window")
+    _llm(sp)
     sp.set_defaults(func=c.cmd_ui)
 
     sp = sub.add_parser("eval", help="evaluate retrieval and answers on a question set "
@@ -93,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help='ask only these {"id", "question"} questions of a SQuAD file, in this wording '
                          "(e.g. bench/data/arcd_en.jsonl: ARCD questions in English)")
     sp.add_argument("--dump", metavar="FILE.jsonl", help="write per-question records here (for calibrate)")
+    _llm(sp)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=c.cmd_eval)
 

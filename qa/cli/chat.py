@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from qa.assistant import Assistant
 from qa.cli import output
+from qa.conversation import shown_citations
 from qa.errors import QAError
 from qa.types import Answer
 
@@ -25,10 +26,11 @@ HELP = """Ask a question about the articles, then follow up («ومتى حدث �
 
 def sources_text(answer: Answer | None) -> str:
     """The passages the answer cited, whole, with the quote's place."""
-    if answer is None or not answer.citations:
+    cites = shown_citations(answer) if answer is not None else ()
+    if not cites:
         return "no sources yet: the last reply cited nothing"
     out = []
-    for c in answer.citations:
+    for c in cites:
         meta = ", ".join(x for x in (c.source, c.date, c.url) if x)
         out.append(f"[{c.n}] {c.title} ({c.doc_id}{', ' + meta if meta else ''})\n"
                    f"    quote: chars {c.start}-{c.end} of the article\n{c.chunk.text}")

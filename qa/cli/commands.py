@@ -34,6 +34,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
         s = s.with_(top_k=args.top_k)
     if getattr(args, "no_reader", False):
         s = s.with_(reader=False)
+    llm = getattr(args, "llm", None) or os.environ.get("QA_LLM")
+    if llm and hasattr(args, "llm"):
+        url = getattr(args, "llm_base_url", None) or os.environ.get("QA_LLM_BASE_URL")
+        timeout = getattr(args, "llm_timeout", None) or os.environ.get("QA_LLM_TIMEOUT")
+        try:
+            s = s.with_(llm=llm, llm_base_url=url, llm_timeout=float(timeout) if timeout else s.llm_timeout)
+        except ValueError as exc:
+            raise BadInput(f"QA_LLM_TIMEOUT must be a number of seconds, got {timeout!r}") from exc
     return s
 
 
@@ -71,12 +79,10 @@ def _open(args: argparse.Namespace) -> Assistant:
         print(f"no index at {index}; building it from {docs} first ...", file=sys.stderr)
         report = build_or_update(docs, index, settings_from(args), progress=output.TqdmProgress())
         print(output.report_text(report), file=sys.stderr)
-    settings = None
-    if getattr(args, "model", None) or getattr(args, "top_k", None) is not None or getattr(args, "no_reader", False):
-        manifest = store.read_manifest(index)
-        settings = settings_from(args)
-        if not args.model and manifest is not None:
-            settings = settings.with_(model=manifest.embedder)
+    settings = settings_from(args)
+    manifest = store.read_manifest(index)
+    if not args.model and manifest is not None:
+        settings = settings.with_(model=manifest.embedder)
     return Assistant.open(index, settings)
 
 
@@ -195,6 +201,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
                      "results": [asdict(r) for r in results]})
     else:
         print(format_table(results))
+        written = [r.llm for r in results if r.llm is not None]
+        if written:
+            from qa.eval.llm import llm_table
+
+            print("\n" + llm_table(written))
     return 0
 
 
@@ -252,6 +263,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
     env = dict(os.environ, QA_DOCS=str(Path(args.docs).resolve()), QA_INDEX=str(Path(args.index).resolve()))
     if args.model:
         env["QA_MODEL"] = Settings(model=args.model).model  # validated
+    if args.llm:
+        s = settings_from(args)  # validated
+        env.update(QA_LLM=s.llm or "", QA_LLM_BASE_URL=s.llm_base_url or "", QA_LLM_TIMEOUT=str(s.llm_timeout))
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.address", args.host,
            "--server.maxUploadSize", str(MAX_UPLOAD_BYTES // 1_000_000), "--client.toolbarMode", "minimal",

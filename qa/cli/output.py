@@ -10,7 +10,7 @@ from typing import Any
 
 from qa.conversation import follow_up_note
 from qa.indexer import IndexReport
-from qa.types import Answer, Hit
+from qa.types import Answer, Citation, Hit, Written
 
 
 class TqdmProgress:
@@ -67,28 +67,48 @@ def report_text(r: IndexReport) -> str:
     return "\n".join(lines)
 
 
+def _citations(cites: Sequence[Citation]) -> list[dict[str, Any]]:
+    return [{"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote, "start": c.start, "end": c.end,
+             "score": c.score, "source": c.source, "url": c.url, "date": c.date} for c in cites]
+
+
+def written_dict(w: Written | None) -> dict[str, Any] | None:
+    if w is None:
+        return None
+    return {"text": w.text, "citations": _citations(w.citations), "sentences": w.sentences, "verified": w.verified,
+            "dropped": list(w.dropped), "model": w.model, "seconds": round(w.seconds, 3), "fallback": w.fallback}
+
+
 def answer_dict(a: Answer, qid: Any = None) -> dict[str, Any]:
     s = a.short_answer
     return {
         "id": qid, "question": a.question, "answer": a.text, "refused": a.refused,
         "refusal": a.reason, "follows": a.follows,
         "short_answer": {"text": s.text, "n": s.n, "start": s.start, "end": s.end} if s else None,
-        "citations": [
-            {"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote, "start": c.start, "end": c.end,
-             "score": c.score, "source": c.source, "url": c.url, "date": c.date}
-            for c in a.citations
-        ],
+        "citations": _citations(a.citations),
+        "llm": written_dict(a.written),
     }
 
 
 def answer_text(a: Answer) -> str:
+    """The reply for people: a follow-up's note, the answer (an LLM's checked
+    reply when there is one, else the short answer and the quotes), the sources."""
     note = follow_up_note(a)
     lines = [f"({note})"] if note else []
-    lines += [f"{a.short_answer.text} [{a.short_answer.n}]", ""] if a.short_answer else []
-    lines.append(a.text)
-    if a.citations:
+    w = a.written
+    if w is not None and not w.fallback:
+        lines += [w.text, "", f"({w.model}: {w.verified} of {w.sentences} sentences checked against their "
+                             "passages; only those are shown)"]
+        cites = w.citations
+    else:
+        if w is not None:
+            lines.append(f"({w.model}: {w.fallback}; showing the quotes)")
+        lines += [f"{a.short_answer.text} [{a.short_answer.n}]", ""] if a.short_answer else []
+        lines.append(a.text)
+        cites = a.citations
+    if cites:
         lines.append("")
-        for c in a.citations:
+        for c in cites:
             meta = ", ".join(x for x in (c.source, c.date, c.url) if x)
             lines.append(f"[{c.n}] {c.title} ({c.doc_id}, chars {c.start}-{c.end}){' — ' + meta if meta else ''}")
     return "\n".join(lines)

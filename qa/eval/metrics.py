@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,7 @@ class EvalResult:
     answer_at_1: float  # the top passage holds a gold answer (gold paragraph or not: ARCD repeats facts)
     short_f1: float | None = None  # the reader's short answer against the gold answers (None: no reader)
     short_em: float | None = None
+    llm: Any = None  # qa.eval.llm.LLMResult when an LLM wrote answers
 
 
 def normalize_answer(text: str) -> str:

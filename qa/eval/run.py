@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.assistant import Assistant
@@ -21,6 +21,7 @@ from qa.embedding import load_embedder
 from qa.errors import BadInput, IndexMismatch
 from qa.eval.baselines import PlainBM25
 from qa.eval.datasets import GoldQuestion, load_jsonl, load_overlay, load_squad
+from qa.eval.llm import LLMTally
 from qa.eval.metrics import EvalResult, Tally, answer_words, contains_answer, exact_match, gold_rank, token_f1
 from qa.indexer import update_index
 from qa.loading import load_folder
@@ -106,7 +107,7 @@ def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,
              records: list[QuestionRecord] | None = None) -> EvalResult:
     """Ask every question in one mode and score the answers."""
     plain = PlainBM25([c.text for c in bot.index.chunks]) if mode == "bm25-plain" else None
-    tally = Tally.empty()
+    tally, llm = Tally.empty(), LLMTally()
     ranked = max(RANKED, bot.answer_hits)
     for q in questions:
         t0 = time.perf_counter()
@@ -119,6 +120,9 @@ def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,
             hits = bot.retrieve(query, ranked, mode=mode)  # type: ignore[arg-type]
         answer = bot.answer(query, hits, dense=plain is None)
         tally.latency_ms.append((time.perf_counter() - t0) * 1000)
+        if bot.writer is not None and not answer.refused and plain is None and q.doc_id is not None:
+            answer = replace(answer, written=bot.writer.write(query, hits))
+            llm.add(answer, q.answers)
         ok = not answer.refused and contains_answer(answer.text, q.answers)
         rank = gold_rank(hits, q.doc_id)
         if records is not None:
@@ -141,4 +145,4 @@ def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,
             short = answer.short_answer.text if answer.short_answer else ""
             tally.short_f1.append(token_f1(short, q.answers) if short else 0.0)
             tally.short_em.append(exact_match(short, q.answers) if short else 0.0)
-    return tally.result(mode)
+    return replace(tally.result(mode), llm=llm.result())
