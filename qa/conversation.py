@@ -8,7 +8,9 @@ reply puts on its first line), and the articles those answers cited, which
 retrieval then prefers. A self-contained question ignores the history.
 
 A question follows up when (on normalised words):
-- it has fewer than two content words of its own («ماذا ناقشا؟», "and when?");
+- it has fewer than two content words of its own («ماذا ناقشا؟», "and when?"),
+  unless a question word and a copula name its one word as the subject
+  («من هو حيدان؟», "where is Aden?" stand alone);
 - or at most three, and it opens like a continuation («و»/«ف» joined to a
   question or function word: «ومتى», «وفي», «فأين»; "and", "so", "also",
   "then", "what about"), or one of its words points back: a demonstrative or
@@ -43,6 +45,8 @@ _AR_REFER = {arabic.normalize(w) for w in """
 عليه عليها عليهم عليهما به بها بهم بهما إليه إليها إليهم
 """.split()}
 _AR_COPULA = {arabic.normalize(w) for w in "هو هي هم هما هن".split()}
+_EN_COPULA = {"is", "are", "was", "were"}
+_EN_QUESTION = {"who", "what", "where", "when", "which", "how"}
 _EN_OPEN = ("and", "so", "also", "then", "but")
 _EN_ABOUT = ("what about", "how about", "and what about")
 _SWITCH = (*_EN_ABOUT, *(arabic.normalize(p) for p in ("وماذا عن", "وما عن", "ماذا عن", "فماذا عن")))
@@ -112,7 +116,8 @@ def turns(history: Iterable[object] | None) -> tuple[Turn, ...]:
         elif isinstance(item, dict) and isinstance(item.get("question"), str) and isinstance(item.get("answer"), str):
             docs = item.get("doc_ids") or ()
             if not isinstance(docs, list | tuple) or not all(isinstance(d, str) for d in docs):
-                raise BadInput(f"history turn {i + 1}: doc_ids must be a list of strings")
+                raise BadInput(f"history turn {i + 1}: doc_ids must be a list of article ids (strings), "
+                               f"got {docs!r:.80}")
             out.append(Turn(item["question"], item["answer"], tuple(docs)))
         else:
             raise BadInput(f'history turn {i + 1}: expected {{"question": "...", "answer": "..."}}, got {item!r:.80}')
@@ -128,9 +133,21 @@ def content_words(question: str) -> list[str]:
 
 def is_follow_up(question: str) -> bool:
     """Whether `question` leans on an earlier turn (the rules of this module)."""
-    n_content = len(content_words(question))
+    own = content_words(question)
+    if len(own) == 1 and _names_subject(question):
+        return False
     return bool(arabic.words(question)) and (
-        n_content < 2 or (n_content <= 3 and (_opens(question) or _points_back(question))))
+        len(own) < 2 or (len(own) <= 3 and (_opens(question) or _points_back(question))))
+
+
+def _names_subject(question: str) -> bool:
+    """A question word and a copula before its one content word: «من هو حيدان؟»,
+    "where is Aden?" name what they ask about."""
+    words = [_bare(w) for w in arabic.words(question)]
+    for i in range(1, len(words) - 1):
+        if words[i] in _AR_COPULA | _EN_COPULA and (words[i - 1] in _AR_QUESTION or words[i - 1] in _EN_QUESTION):
+            return not _points_back(" ".join(words[i + 1 :]))
+    return False
 
 
 def switches_subject(question: str) -> bool:
@@ -155,6 +172,8 @@ def needs_context(question: str) -> bool:
     """Whether `question` cannot be understood alone: it has no content word,
     or it leans back («ومتى حدث ذلك؟», "and when?") with fewer than two."""
     n_content = len(content_words(question))
+    if n_content == 1 and _names_subject(question):
+        return False
     return n_content == 0 or (n_content < 2 and (_opens(question) or _points_back(question)))
 
 
@@ -184,10 +203,12 @@ def _points_back(question: str) -> bool:
 def entity(answer: str) -> str:
     """The short answer on a reply's first line, without its [n]; '' if the
     first line is a quoted sentence rather than a short answer."""
-    first = answer.strip().split("\n", 1)[0]
-    if "\n" not in answer.strip():
+    lines = [x.strip() for x in answer.strip().split("\n")]
+    if lines and lines[0].startswith("(") and lines[0].endswith(")"):  # the note `qa ask` prints first
+        lines = lines[1:]
+    if len(lines) < 2:
         return ""
-    first = _MARKER.sub("", first).strip()
+    first = _MARKER.sub("", lines[0]).strip()
     return first if 0 < len(first.split()) <= MAX_ENTITY_WORDS else ""
 
 

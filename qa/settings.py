@@ -83,8 +83,9 @@ class Settings:
     llm_passages: int = 3  # top hits given to the LLM
     llm_max_tokens: int = 256
     # the citation check of an LLM's reply (qa/llm/verify.py; bench/verify_thresholds.py)
-    verify_overlap: float = 0.75  # a sentence is supported when this share of its terms is in its passage ...
-    verify_dense: float = 0.88  # ... or a sentence of the passage is this similar to it
+    # a sentence is supported when two neighbouring sentences of its passage hold this share of its terms ...
+    verify_overlap: float = 0.45
+    verify_dense: float = 0.79  # ... and one of them is this similar to it (across scripts: this alone)
     verify_names_percentile: float = 75.0  # its words rarer than this share of the index's terms must be there
 
     def __post_init__(self) -> None:

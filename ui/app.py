@@ -11,12 +11,9 @@ a reload shows it again (ui/chats.py).
 from __future__ import annotations
 
 import os
-import queue
 import re
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,7 @@ import streamlit as st
 from qa import Answer, Assistant, QAError, Settings, store
 from qa.answer.reader import Reader, load_reader
 from qa.embedding import Embedder, load_embedder
+from qa.errors import BadSettings
 from qa.query import MAX_QUESTION_CHARS
 from ui import render
 from ui.chats import ChatStore
@@ -51,9 +49,12 @@ def settings() -> Settings:
         manifest = store.read_manifest(INDEX)
         model = manifest.embedder if manifest else Settings().model
     timeout = os.environ.get("QA_LLM_TIMEOUT")
+    try:
+        seconds = float(timeout) if timeout else Settings.llm_timeout
+    except ValueError as exc:
+        raise BadSettings(f"QA_LLM_TIMEOUT must be a number of seconds, got {timeout!r}") from exc
     return Settings(model=model, llm=os.environ.get("QA_LLM") or None,
-                    llm_base_url=os.environ.get("QA_LLM_BASE_URL") or None,
-                    llm_timeout=float(timeout) if timeout else Settings.llm_timeout)
+                    llm_base_url=os.environ.get("QA_LLM_BASE_URL") or None, llm_timeout=seconds)
 
 
 @st.cache_resource(show_spinner=False)
@@ -142,33 +143,17 @@ def take_typed() -> None:
         st.session_state.pending = typed
 
 
-def ask_streaming(bot: Assistant, question: str, history: list[Answer], slot: Any) -> Answer:
-    """Ask with the LLM writer, its tokens streamed into the bubble as they come
-    (`st.write_stream`); the checked reply replaces them on the rerun."""
-    tokens: queue.Queue[str | None] = queue.Queue()
-    done: dict[str, Any] = {}
+def ask_streaming(bot: Assistant, question: str, history: list[Answer], slot: Any, lang: str) -> Answer:
+    """Ask with the LLM writer, its reply shown in the bubble as it streams
+    (escaped: it is not markdown, since article text can reach it); the
+    checked reply replaces it on the rerun."""
+    written: list[str] = []
 
-    def work() -> None:  # no Streamlit calls in this thread: it only fills the queue
-        try:
-            done["answer"] = bot.ask(question, history=history, on_token=tokens.put)
-        except QAError as exc:
-            done["error"] = exc
-        finally:
-            tokens.put(None)
+    def show(piece: str) -> None:
+        written.append(piece)
+        slot.html(render.text_html("".join(written), "qa-answer", lang))
 
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-
-    def stream() -> Iterator[str]:
-        while (piece := tokens.get()) is not None:
-            yield piece
-
-    with slot.container():
-        st.write_stream(stream())
-    worker.join()
-    if "error" in done:
-        raise done["error"]
-    return done["answer"]
+    return bot.ask(question, history=history, on_token=show)
 
 
 def answer_pending(question: str, chats: ChatStore) -> None:
@@ -187,7 +172,7 @@ def answer_pending(question: str, chats: ChatStore) -> None:
             bot = current_assistant()
             if bot is None:
                 raise QAError(say("no_index", lang))
-            answer = ask_streaming(bot, question, history, slot) if bot.writer is not None else bot.ask(
+            answer = ask_streaming(bot, question, history, slot, lang) if bot.writer is not None else bot.ask(
                 question, history=history)
         except QAError as exc:  # shown after the rerun that enables the input again; not kept
             st.session_state.failed = (question, say("error", lang, error=exc))
@@ -213,7 +198,11 @@ def main() -> None:
     if store.current_version(INDEX) is None and reindex(DOCS, INDEX, settings(), get_embedder, chats,
                                                        say("building", "ar", docs=DOCS)) is None:
         st.stop()
-    bot = current_assistant()
+    try:
+        bot = current_assistant()
+    except QAError as exc:  # e.g. QA_LLM names an LLM whose extra is not installed
+        st.error(both("error", error=exc))
+        st.stop()
     sidebar(DOCS, INDEX, settings(), get_embedder, chats, bot, conv)
 
     messages = st.session_state.messages

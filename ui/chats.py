@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from qa import Answer, Chunk, Citation, Evidence
-from qa.types import ShortAnswer
+from qa.conversation import reply_text, shown_citations
+from qa.types import ShortAnswer, Written
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (conv TEXT, seq INTEGER, role TEXT, payload TEXT, at REAL,
@@ -39,12 +40,18 @@ def answer_to_json(answer: Answer) -> str:
     return json.dumps(asdict(answer), ensure_ascii=False)
 
 
+def _citations(rows: list[dict[str, Any]]) -> tuple[Citation, ...]:
+    return tuple(Citation(**{**c, "chunk": Chunk(**c["chunk"])}) for c in rows)
+
+
 def answer_from_json(text: str) -> Answer:
     d: dict[str, Any] = json.loads(text)
-    cites = tuple(Citation(**{**c, "chunk": Chunk(**c["chunk"])}) for c in d.pop("citations"))
-    short = d.pop("short_answer")
-    return Answer(**{**d, "citations": cites, "evidence": Evidence(**d["evidence"]),
-                     "short_answer": ShortAnswer(**short) if short else None})
+    short, written = d.pop("short_answer"), d.pop("written", None)
+    if written is not None:
+        written = Written(**{**written, "citations": _citations(written["citations"]),
+                             "dropped": tuple(written["dropped"])})
+    return Answer(**{**d, "citations": _citations(d.pop("citations")), "evidence": Evidence(**d["evidence"]),
+                     "short_answer": ShortAnswer(**short) if short else None, "written": written})
 
 
 class ChatStore:
@@ -91,8 +98,8 @@ class ChatStore:
                 db.execute("DELETE FROM feedback WHERE conv = ? AND seq = ?", (conv, seq))
                 return
             cites = json.dumps([{"n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "quote": c.quote}
-                                for c in answer.citations], ensure_ascii=False)
-            reply = (answer.short_answer.text + "\n" if answer.short_answer else "") + answer.text
+                                for c in shown_citations(answer)], ensure_ascii=False)
+            reply = reply_text(answer)
             db.execute("INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (conv, seq, score, answer.question, reply, cites, time.time()))
 

@@ -15,7 +15,7 @@ from qa.indexer import IndexReport
 from qa.loading import MAX_UPLOAD_BYTES, SUPPORTED_SUFFIXES, save_upload
 from ui import library
 from ui.chats import ChatStore
-from ui.texts import both, say
+from ui.texts import both, plain, say
 
 
 class StatusProgress:
@@ -82,7 +82,7 @@ def sidebar(docs: Path, index: Path, settings: Settings, get_embedder: Callable[
             st.markdown(both("no_index"))
         notices = chats.notices()
         for _, kind, text in notices:
-            getattr(st, kind)(text)
+            getattr(st, kind)(plain(text))
         if notices and st.button(both("dismiss"), key="dismiss"):
             chats.dismiss()
             st.rerun()
@@ -141,7 +141,7 @@ def articles(docs: Path, index: Path, settings: Settings, get_embedder: Callable
         return
     others = sum(1 for a in bot.index.articles.values() if (a.path or a.doc_id) == target.path) - 1
     more = "  \n" + both("confirm_more", n=others) if others > 0 else ""
-    st.warning(both("confirm_remove", title=target.title, path=target.path) + more)
+    st.warning(plain(both("confirm_remove", title=target.title, path=target.path)) + plain(more))
     yes, no = st.columns(2)
     if yes.button(both("yes_remove"), key="lib_yes", type="primary"):
         st.session_state.confirm_remove = None

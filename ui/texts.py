@@ -54,9 +54,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "yes_remove": {"ar": "نعم، احذف", "en": "Yes, remove"},
     "cancel": {"ar": "إلغاء", "en": "Cancel"},
     "removed": {"ar": "حُذفت {path}", "en": "removed {path}"},
-    "sources": {"ar": "المصادر", "en": "Sources"},
-    "whole_passage": {"ar": "المقطع", "en": "passage"},
-    "follows": {"ar": "فهمتُ سؤالك متابعةً لـ«{question}»", "en": "Read as a follow-up to “{question}”"},
     "feedback_saved": {"ar": "شكرًا، حُفظ تقييمك على هذا الجهاز", "en": "Thanks: saved on this computer only"},
     "llm_checked": {"ar": "كتبه {model}؛ تحقّقتُ من {verified} من {sentences} جمل مقابل مقاطعها، ولا يظهر غيرها",
                     "en": "written by {model}; {verified} of {sentences} sentences checked against their passages, "
@@ -64,8 +61,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "llm_fallback": {"ar": "لم تُستعمل إجابة النموذج اللغوي ({why})؛ هذه الاقتباسات", "en": "the LLM's reply is not "
                      "shown ({why}); these are the quotes"},
     "error": {"ar": "خطأ: {error}", "en": "Error: {error}"},
-    "empty_question": {"ar": "السؤال فارغ: اكتب سؤالًا، مثل «من هو وزير الداخلية اليمني؟»",
-                       "en": "The question is empty: type a question, e.g. “Who is Yemen's interior minister?”"},
 }
 
 
@@ -83,3 +78,12 @@ def both(key: str, **values: object) -> str:
 def language_of(text: str) -> str:
     """"ar" or "en": the language a reply to `text` is given in (as `qa` decides it)."""
     return "ar" if is_arabic(text) or not re.search(r"[A-Za-z]", text) else "en"
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def plain(text: str) -> str:
+    """`text` for a Streamlit element that renders markdown (st.warning, st.info, ...):
+    every markdown character escaped, so a file name or title shows as written."""
+    return _MARKDOWN.sub(r"\\\1", text)

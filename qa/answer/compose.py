@@ -13,6 +13,7 @@ cites nothing.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ class Composer:
         self.embedder = embedder
         self.words = words
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # sentence -> vector, most recent last
+        self._lock = threading.Lock()  # one assistant may answer several chat sessions at once
 
     def sentence_vectors(self, texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
         """The sentences' vectors (by `embedder`, default the composer's own),
@@ -96,14 +98,18 @@ class Composer:
         embedder = embedder or self.embedder
         if embedder is None:
             raise ValueError("sentence vectors need an embedder")
-        todo = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        todo = [t for t in dict.fromkeys(texts) if t not in known]
         if todo:
-            self._vectors.update(zip(todo, embedder.embed_documents(todo), strict=True))
-        for t in texts:
-            self._vectors.move_to_end(t)
-        while len(self._vectors) > SENTENCE_CACHE:
-            self._vectors.popitem(last=False)
-        return np.stack([self._vectors[t] for t in texts])
+            known.update(zip(todo, embedder.embed_documents(todo), strict=True))
+        with self._lock:
+            for t in dict.fromkeys(texts):
+                self._vectors[t] = known[t]
+                self._vectors.move_to_end(t)
+            while len(self._vectors) > SENTENCE_CACHE:
+                self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
     def compose(self, query: Query, hits: Sequence[Hit], *, dense: bool = True) -> Answer:
         """Answer `query` from `hits` by quoting their best sentences;

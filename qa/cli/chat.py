@@ -45,26 +45,27 @@ def chat(bot: Assistant, read: Callable[[str], str] = input, write: Callable[[st
     except ImportError:
         pass
     history: list[Answer] = []
-    write(HELP)
+    say = (lambda text: print(text, file=sys.stderr)) if as_json else write  # stdout: one JSON object a line
+    say(HELP)
     while True:
         try:
             line = read("? ").strip()
         except EOFError:
-            write("")
+            say("")
             return 0
         if not line:
             continue
         if line in ("/quit", "/exit", "/q"):
             return 0
         if line == "/help":
-            write(HELP)
+            say(HELP)
         elif line == "/clear":
             history.clear()
-            write("(new conversation · محادثة جديدة)")
+            say("(new conversation · محادثة جديدة)")
         elif line == "/sources":
-            write(sources_text(history[-1] if history else None))
+            say(sources_text(history[-1] if history else None))
         elif line.startswith("/"):
-            write(f"unknown command {line.split()[0]}; /help lists them")
+            say(f"unknown command {line.split()[0]}; /help lists them")
         else:
             try:
                 bot = bot.refreshed()

@@ -37,11 +37,14 @@ def settings_from(args: argparse.Namespace) -> Settings:
     llm = getattr(args, "llm", None) or os.environ.get("QA_LLM")
     if llm and hasattr(args, "llm"):
         url = getattr(args, "llm_base_url", None) or os.environ.get("QA_LLM_BASE_URL")
-        timeout = getattr(args, "llm_timeout", None) or os.environ.get("QA_LLM_TIMEOUT")
+        timeout = getattr(args, "llm_timeout", None)
+        if timeout is None:
+            timeout = os.environ.get("QA_LLM_TIMEOUT") or s.llm_timeout
         try:
-            s = s.with_(llm=llm, llm_base_url=url, llm_timeout=float(timeout) if timeout else s.llm_timeout)
+            seconds = float(timeout)
         except ValueError as exc:
             raise BadInput(f"QA_LLM_TIMEOUT must be a number of seconds, got {timeout!r}") from exc
+        s = s.with_(llm=llm, llm_base_url=url, llm_timeout=seconds)
     return s
 
 

@@ -4,6 +4,8 @@ A conversation set is JSONL, one conversation a line:
 
     {"id": "c01", "turns": [{"question": "...", "answers": ["..."], "doc_id": "..."}, ...]}
 
+A turn whose `doc_id` is null is one the articles do not answer: it should be refused.
+
 Each turn is asked with the assistant's own earlier replies as its history
 (`Assistant.ask(question, history=...)`), so a wrong first answer can mislead
 the follow-up, as it would in the chat. Every turn is scored like a JSONL
@@ -98,6 +100,11 @@ def run_conversations(bot: Assistant, conversations: Sequence[Conversation],
             if records is not None:
                 records.append(TurnRecord(conv.cid, i, q.question, answer.follows, rank, ok, answer.refused,
                                           reply_text(answer)))
+            history.append(answer)
+            if q.doc_id is None:  # the articles do not answer this turn: it should be refused
+                for tally in (every, later) if i > 1 else (every,):
+                    tally.oos_refused.append(answer.refused)
+                continue
             for tally in (every, later) if i > 1 else (every,):
                 tally.latency_ms.append(ms)
                 tally.ranks.append(rank)
@@ -107,5 +114,4 @@ def run_conversations(bot: Assistant, conversations: Sequence[Conversation],
                 tally.refused.append(answer.refused)
                 if not answer.refused:
                     tally.words.append(answer_words(answer.text))
-            history.append(answer)
     return [every.result("all turns"), later.result("follow-up turns")]

@@ -39,4 +39,4 @@ def chat_model(settings: Settings) -> Any:
         kwargs: dict[str, Any] = {"base_url": settings.llm_base_url} if settings.llm_base_url else {}
         return ChatOllama(model=name, temperature=0, num_predict=settings.llm_max_tokens,
                           client_kwargs={"timeout": settings.llm_timeout}, **kwargs)
-    raise LLMUnavailable(f"unknown LLM provider in {settings.llm!r}")
+    raise LLMUnavailable(f"unknown LLM provider in {settings.llm!r}: use openai:MODEL or ollama:MODEL")

@@ -6,9 +6,10 @@ The reply is split into sentences (at line ends and . ! ? ؟ ؛), each with the
 1. markers naming no passage given ([7] of 3) are removed;
 2. a sentence left with no marker is not cited, so it is dropped;
 3. it must be supported by one of its cited passages: the IDF-weighted share
-   of its content terms that the passage holds is at least `overlap`, or its
-   dense similarity to one of the passage's sentences is at least `dense`
-   (both measured: `bench/verify_thresholds.py`, docs/llm.md);
+   of its content terms held by two neighbouring sentences of the passage is
+   at least `overlap`, and its dense similarity to one of the passage's
+   sentences at least `dense` (across scripts, the similarity alone); both
+   measured: `bench/verify_thresholds.py`, docs/llm.md;
 4. its numbers, and its rare words (the names: terms as rare as `name_idf` in
    the index, not in the question), must occur in that passage; across
    scripts (an English reply over Arabic passages) only numbers are checked,
@@ -98,14 +99,28 @@ class Verifier:
         return {t: self.idf.get(t, self.top_idf) for t in dict.fromkeys(arabic.terms(text))}
 
     def scores(self, text: str, passage: Passage) -> tuple[float, float, int]:
-        """(term share, best dense similarity, index of that sentence) of `text` against `passage`."""
+        """(term share, best dense similarity, index of that sentence) of `text`
+        against `passage`. The term share is the IDF-weighted share of `text`'s
+        terms held by the best window of two neighbouring sentences, not by the
+        whole passage: «وزير الداخلية ... الزنداني» must not pass because one
+        sentence names the interior ministry and another «الزنداني»."""
         w = self.weights(text)
         total = sum(w.values())
-        held = set(arabic.terms(passage.text))
-        share = sum(v for t, v in w.items() if t in held) / total if total else 0.0
-        sims = self.embed_sentences([s for *_, s in passage.sentences]) @ self.embed_query(text)
-        best = int(np.argmax(sims)) if len(sims) else 0
-        return share, float(sims[best]) if len(sims) else 0.0, best
+        sents = [s for *_, s in passage.sentences] or [passage.text]
+        terms = [set(arabic.terms(s)) for s in sents]
+        windows = [terms[i] | (terms[i + 1] if i + 1 < len(terms) else set()) for i in range(len(terms))]
+        share = max((sum(v for t, v in w.items() if t in held) / total for held in windows), default=0.0) \
+            if total else 0.0
+        sims = self.embed_sentences(sents) @ self.embed_query(text)
+        best = int(np.argmax(sims))
+        return share, float(sims[best]), best
+
+    def passes(self, text: str, share: float, sim: float, passage: Passage) -> bool:
+        """The support rule: both the term share and the similarity clear their
+        thresholds; across scripts (no shared words) the similarity alone."""
+        if arabic.cross_lingual(text, passage.text):
+            return sim >= self.dense
+        return share >= self.overlap and sim >= self.dense
 
     def names_held(self, text: str, question: str, passage: Passage) -> bool:
         """Whether `text`'s numbers and rare words (not the question's) occur in `passage`."""
@@ -129,7 +144,7 @@ class Verifier:
             for n in cited:
                 p = passages[n - 1]
                 share, sim, at = self.scores(text, p)
-                ok = (share >= self.overlap or sim >= self.dense) and self.names_held(text, question, p)
+                ok = self.passes(text, share, sim, p) and self.names_held(text, question, p)
                 c = Claim(text, cited, removed, ok, n, at, share, sim,
                           None if ok else "not supported by its passage")
                 if best is None or (c.supported, c.dense) > (best.supported, best.dense):

@@ -49,9 +49,10 @@ class Writer:
         out = []
         for n, h in enumerate(hits[: self.settings.llm_passages], 1):
             text = self.articles[h.chunk.doc_id].text
-            spans = arabic.sentence_spans(text, h.chunk.start, h.chunk.end)
-            out.append(Passage(n, h.chunk.doc_id, h.chunk.text, tuple((s.start, s.end, text[s.start:s.end])
-                                                                      for s in spans)))
+            spans = [(s.start, s.end, text[s.start:s.end]) for s in arabic.sentence_spans(text, h.chunk.start,
+                                                                                           h.chunk.end)]
+            out.append(Passage(n, h.chunk.doc_id, h.chunk.text,
+                               tuple(spans) or ((h.chunk.start, h.chunk.end, h.chunk.text),)))
         return out
 
     def write(self, query: Query, hits: Sequence[Hit], on_token: Callable[[str], None] | None = None) -> Written:
@@ -59,7 +60,7 @@ class Writer:
         t0 = time.perf_counter()
         passages = self.passages(hits)
         titles = [self.articles[p.doc_id].title for p in passages]
-        messages = answer_messages(query.text, query.language, passages, titles)
+        messages = answer_messages(query.standalone, query.language, passages, titles)
         reply = ""
         try:
             for chunk in self.model.stream(messages):
@@ -74,7 +75,7 @@ class Writer:
             return self._fallback(t0, f"the LLM did not answer ({type(exc).__name__}: {str(exc)[:200]})")
         if reply.strip().startswith(NO_ANSWER):
             return self._fallback(t0, "the LLM found no answer in the passages")
-        claims = self.verifier.check(reply, query.standalone, passages)
+        claims = self.verifier.check(reply, query.text, passages)
         return self._written(t0, claims, passages, hits)
 
     def _fallback(self, t0: float, why: str, claims: Sequence[Claim] = ()) -> Written:
