@@ -200,5 +200,5 @@ class Assistant:
         hits = self.retrieve(query, self.answer_hits, mode=mode)
         answer = self.answer(query, hits, dense=mode != "lexical")
         if self.writer is not None and not answer.refused and mode != "lexical":
-            answer = replace(answer, written=self.writer.write(query, hits, on_token))
+            answer = replace(answer, written=self.writer.write(query, hits, on_token, answer.citations))
         return answer

@@ -87,7 +87,7 @@ def test_an_obeyed_injection_is_not_shown_and_the_quotes_stand(index: Path):
     # what an article's «تجاهل التعليمات السابقة» asked for, even dressed with a citation
     bot = bot_saying(index, "تم اختراق النظام بالكامل [1]")
     answer = bot.ask("من هو وزير الداخلية اليمني؟")
-    assert answer.written.fallback == "nothing the LLM wrote was supported by the passages it cited"
+    assert answer.written.fallback == "nothing the LLM wrote was supported by the passages it was given"
     assert answer.written.text == "" and answer.written.dropped == ("تم اختراق النظام بالكامل",)
     assert not answer.refused and answer.citations
 
@@ -158,3 +158,10 @@ def test_the_cli_names_a_bad_llm_and_reports_a_fallback_in_json(index: Path, cap
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["llm"]["fallback"].startswith("the LLM did not answer") and out["citations"]
+
+
+def test_a_rewrite_that_repeats_the_earlier_question_is_not_used(index: Path):
+    bot = bot_saying(index, "من التقى وزير الخارجية اليمني؟")  # a small model echoing the last question
+    first = Assistant.open(index, Settings(model="fake")).ask("من التقى وزير الخارجية اليمني؟")
+    query = bot.analyse("ومتى حدث ذلك؟", history=[first])
+    assert query.standalone.startswith("ومتى حدث ذلك؟ ") and "التقى" in query.standalone  # the rules' reading

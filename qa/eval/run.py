@@ -121,7 +121,7 @@ def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,
         answer = bot.answer(query, hits, dense=plain is None)
         tally.latency_ms.append((time.perf_counter() - t0) * 1000)
         if bot.writer is not None and not answer.refused and plain is None and q.doc_id is not None:
-            answer = replace(answer, written=bot.writer.write(query, hits))
+            answer = replace(answer, written=bot.writer.write(query, hits, quoted=answer.citations))
             llm.add(answer, q.answers)
         ok = not answer.refused and contains_answer(answer.text, q.answers)
         rank = gold_rank(hits, q.doc_id)

@@ -5,7 +5,8 @@ The reply is split into sentences (at line ends and . ! ? ؟ ؛), each with the
 
 1. markers naming no passage given ([7] of 3) are removed;
 2. a sentence left with no marker is not cited, so it is dropped;
-3. it must be supported by one of its cited passages: the IDF-weighted share
+3. it must be supported by one of its cited passages (a short answer, of at
+   most four terms, is checked with the question's words after it): the IDF-weighted share
    of its content terms held by two neighbouring sentences of the passage is
    at least `overlap`, and its dense similarity to one of the passage's
    sentences at least `dense` (across scripts, the similarity alone); both
@@ -15,8 +16,11 @@ The reply is split into sentences (at line ends and . ! ? ؟ ؛), each with the
    scripts (an English reply over Arabic passages) only numbers are checked,
    since a transliterated name cannot be matched.
 
-A supported sentence is kept and cites, as its evidence, the passage sentence
-most similar to it; an unsupported one is dropped. The checks are written by
+If none of its own passages supports it but another passage given does, it
+is kept citing that one (a small model misnumbers passages): a sentence is
+only ever shown citing a passage that supports it. A supported sentence
+cites, as its evidence, the passage sentence most similar to it; an
+unsupported one is dropped. The checks are written by
 hand: no maintained library checks citations against passages offline.
 """
 
@@ -33,6 +37,7 @@ from qa import arabic
 _MARKERS = re.compile(r"\s*\[(\d+)\]")
 _SPLIT = re.compile(r"(?<=[.!?؟؛])\s+|\n+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+SHORT_ANSWER_TERMS = 4
 
 
 @dataclass(frozen=True)
@@ -141,13 +146,22 @@ class Verifier:
                 claims.append(Claim(text, cited, removed, False, why="cites no passage given"))
                 continue
             best: Claim | None = None
-            for n in cited:
+            # a short answer is checked as it answers the question, the question's words after it
+            # (how the thresholds were measured: a bare name is not "similar" to a long sentence)
+            probe = f"{text} {question}" if len(arabic.terms(text)) <= SHORT_ANSWER_TERMS else text
+            # its own [n]s first; if none supports it, the other passages (a small model misnumbers
+            # them): the citation shown is always the passage that supports it
+            others = [n for n in range(1, len(passages) + 1) if n not in cited]
+            for n in [*cited, *others]:
+                if n in others and best is not None and best.supported:
+                    break
                 p = passages[n - 1]
-                share, sim, at = self.scores(text, p)
-                ok = self.passes(text, share, sim, p) and self.names_held(text, question, p)
+                share, sim, at = self.scores(probe, p)
+                ok = self.passes(probe, share, sim, p) and self.names_held(text, question, p)
                 c = Claim(text, cited, removed, ok, n, at, share, sim,
                           None if ok else "not supported by its passage")
-                if best is None or (c.supported, c.dense) > (best.supported, best.dense):
+                if best is None or (c.supported and not best.supported) or \
+                        (c.supported == best.supported and n in cited and c.dense > best.dense):
                     best = c
             claims.append(best)  # type: ignore[arg-type]
         return claims

@@ -55,9 +55,15 @@ class Writer:
                                tuple(spans) or ((h.chunk.start, h.chunk.end, h.chunk.text),)))
         return out
 
-    def write(self, query: Query, hits: Sequence[Hit], on_token: Callable[[str], None] | None = None) -> Written:
-        """The checked reply to `query` from `hits` (streamed to `on_token` as it comes)."""
+    def write(self, query: Query, hits: Sequence[Hit], on_token: Callable[[str], None] | None = None,
+              quoted: Sequence[Citation] = ()) -> Written:
+        """The checked reply to `query` from `hits` (streamed to `on_token` as it
+        comes). The passages the extractive answer `quoted` come first: a small
+        LLM leans on passage [1], and the quotes were chosen by the reader and
+        the composer, which weigh the question better than retrieval order."""
         t0 = time.perf_counter()
+        rank = {cid: i for i, cid in enumerate(dict.fromkeys(c.chunk.chunk_id for c in quoted))}
+        hits = sorted(hits, key=lambda h: rank.get(h.chunk.chunk_id, len(rank)))  # stable: the rest keep their order
         passages = self.passages(hits)
         titles = [self.articles[p.doc_id].title for p in passages]
         messages = answer_messages(query.standalone, query.language, passages, titles)
@@ -85,7 +91,7 @@ class Writer:
     def _written(self, t0: float, claims: list[Claim], passages: list[Passage], hits: Sequence[Hit]) -> Written:
         kept = [c for c in claims if c.supported]
         if not kept:
-            return self._fallback(t0, "nothing the LLM wrote was supported by the passages it cited", claims)
+            return self._fallback(t0, "nothing the LLM wrote was supported by the passages it was given", claims)
         numbers: dict[tuple[int, int], int] = {}
         citations: list[Citation] = []
         lines = []
@@ -114,4 +120,10 @@ class Writer:
         lines = [x.strip() for x in reply.strip().splitlines() if x.strip()]
         if not lines or len(lines[0]) > MAX_CONDENSED_CHARS:
             return None
-        return lines[0].removeprefix("Question:").strip() or None
+        out = lines[0].removeprefix("Question:").strip()
+        # a rewrite that repeats an earlier question lost the new one (a small model does
+        # that): the rules do better
+        if not out or any(arabic.terms(t.question) == arabic.terms(out) for t in turns):
+            log.info("the LLM's rewrite %r of %r is not used", out, question)
+            return None
+        return out
