@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa import store
 from qa.answer.bridge import WordVectors
@@ -38,6 +38,9 @@ from qa.query import Query, analyse, check_question, standalone_text
 from qa.retrieval import MODES, Mode, Retriever
 from qa.settings import Settings
 from qa.types import NO_EVIDENCE, Answer, Hit
+
+if TYPE_CHECKING:
+    from qa.llm import Writer
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +74,7 @@ class Assistant:
     idf: dict[str, float]
     reader: Reader | None = None
     top_idf: float = 1.0  # the highest IDF, computed once: a question's unknown terms weigh this
-    writer: Any = None  # qa.llm.Writer when settings.llm is set (imported only then)
+    writer: Writer | None = None  # the LLM writer when settings.llm is set (qa.llm is imported only then)
 
     @classmethod
     def open(cls, index_dir: Path, settings: Settings | None = None, *,

@@ -14,12 +14,15 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa import arabic
 from qa.types import Hit
+
+if TYPE_CHECKING:
+    from qa.eval.llm import LLMResult
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _MARKER = re.compile(r"\[\d+\]")
@@ -44,7 +47,7 @@ class EvalResult:
     answer_at_1: float  # the top passage holds a gold answer (gold paragraph or not: ARCD repeats facts)
     short_f1: float | None = None  # the reader's short answer against the gold answers (None: no reader)
     short_em: float | None = None
-    llm: Any = None  # qa.eval.llm.LLMResult when an LLM wrote answers
+    llm: LLMResult | None = None  # when an LLM wrote answers
 
 
 def normalize_answer(text: str) -> str:
