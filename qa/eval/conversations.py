@@ -23,7 +23,7 @@ from pathlib import Path
 from qa.assistant import Assistant
 from qa.conversation import reply_text
 from qa.eval.datasets import GoldQuestion, read_jsonl
-from qa.eval.metrics import EvalResult, Tally, answer_words, contains_answer, gold_rank
+from qa.eval.metrics import EvalResult, Tally, contains_answer, gold_rank
 from qa.eval.run import indexed
 from qa.loading import load_folder
 from qa.settings import Settings
@@ -101,17 +101,8 @@ def run_conversations(bot: Assistant, conversations: Sequence[Conversation],
                 records.append(TurnRecord(conv.cid, i, q.question, answer.follows, rank, ok, answer.refused,
                                           reply_text(answer)))
             history.append(answer)
-            if q.doc_id is None:  # the articles do not answer this turn: it should be refused
-                for tally in (every, later) if i > 1 else (every,):
-                    tally.oos_refused.append(answer.refused)
-                continue
-            for tally in (every, later) if i > 1 else (every,):
-                tally.latency_ms.append(ms)
-                tally.ranks.append(rank)
-                tally.top_holds.append(bool(hits) and contains_answer(hits[0].chunk.text, q.answers))
-                tally.cited.append(not answer.refused and answer.citations[0].doc_id == q.doc_id)
-                tally.contained.append(ok)
-                tally.refused.append(answer.refused)
-                if not answer.refused:
-                    tally.words.append(answer_words(answer.text))
+            for tally in (every, later) if i > 1 else (every,):  # a turn without doc_id should be refused
+                if q.doc_id is not None:
+                    tally.latency_ms.append(ms)
+                tally.add(answer, hits, q.doc_id, q.answers, rank, ok)
     return [every.result("all turns"), later.result("follow-up turns")]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa import arabic
-from qa.types import Hit
+from qa.types import Answer, Hit
 
 if TYPE_CHECKING:
     from qa.eval.llm import LLMResult
@@ -120,6 +120,25 @@ class Tally:
     @classmethod
     def empty(cls) -> Tally:
         return cls([], [], [], [], [], [], [], [], [], [])
+
+    def add(self, answer: Answer, hits: Sequence[Hit], doc_id: str | None, golds: Sequence[str],
+            rank: int | None, contained: bool, short: bool = False) -> None:
+        """One question's outcome (latency is added by the caller); `short`:
+        score the reader's short answer too."""
+        if doc_id is None:
+            self.oos_refused.append(answer.refused)
+            return
+        self.ranks.append(rank)
+        self.top_holds.append(bool(hits) and contains_answer(hits[0].chunk.text, golds))
+        self.cited.append(not answer.refused and answer.citations[0].doc_id == doc_id)
+        self.contained.append(contained)
+        self.refused.append(answer.refused)
+        if not answer.refused:
+            self.words.append(answer_words(answer.text))
+        if short:
+            text = answer.short_answer.text if answer.short_answer else ""
+            self.short_f1.append(token_f1(text, golds) if text else 0.0)
+            self.short_em.append(exact_match(text, golds) if text else 0.0)
 
     def result(self, mode: str) -> EvalResult:
         ranks, lat, refused, oos = self.ranks, self.latency_ms, self.refused, self.oos_refused

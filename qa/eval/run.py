@@ -22,7 +22,7 @@ from qa.errors import BadInput, IndexMismatch
 from qa.eval.baselines import PlainBM25
 from qa.eval.datasets import GoldQuestion, load_jsonl, load_overlay, load_squad
 from qa.eval.llm import LLMTally
-from qa.eval.metrics import EvalResult, Tally, answer_words, contains_answer, exact_match, gold_rank, token_f1
+from qa.eval.metrics import EvalResult, Tally, contains_answer, gold_rank
 from qa.indexer import update_index
 from qa.loading import load_folder
 from qa.settings import Settings
@@ -131,18 +131,5 @@ def run_mode(bot: Assistant, questions: list[GoldQuestion], mode: str,
                                           ok, answer.refused, ev.lexical, ev.sentence, ev.dense, ev.cross_lingual,
                                           ev.bridged, bot.embedder.model_id, ev.reader,
                                           answer.short_answer.text if answer.short_answer else None))
-        if q.doc_id is None:
-            tally.oos_refused.append(answer.refused)
-            continue
-        tally.ranks.append(rank)
-        tally.top_holds.append(bool(hits) and contains_answer(hits[0].chunk.text, q.answers))
-        tally.cited.append(not answer.refused and answer.citations[0].doc_id == q.doc_id)
-        tally.contained.append(ok)
-        tally.refused.append(answer.refused)
-        if not answer.refused:
-            tally.words.append(answer_words(answer.text))
-        if bot.reader is not None:
-            short = answer.short_answer.text if answer.short_answer else ""
-            tally.short_f1.append(token_f1(short, q.answers) if short else 0.0)
-            tally.short_em.append(exact_match(short, q.answers) if short else 0.0)
+        tally.add(answer, hits, q.doc_id, q.answers, rank, ok, short=bot.reader is not None)
     return replace(tally.result(mode), llm=llm.result())
