@@ -114,7 +114,7 @@ def vocabularies(answer: Answer, bot: Assistant | None) -> dict[str, Counter[str
     """Each cited article's words (to show glued table cells split), from the
     index when it still holds the article, else from the cited passages."""
     out: dict[str, Counter[str]] = {}
-    for c in answer.citations:
+    for c in (*answer.citations, *(answer.written.citations if answer.written else ())):
         if c.doc_id not in out:
             art = bot.index.articles.get(c.doc_id) if bot is not None else None
             out[c.doc_id] = render.vocabulary(art.text if art else c.chunk.text)
