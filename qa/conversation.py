@@ -16,7 +16,7 @@ A question follows up when (on normalised words):
   "then", "what about"), or one of its words points back: a demonstrative or
   pronoun («ذلك», «هذا», «هناك», «عنه», «هو» unless it is the copula of «من هو ...»;
   "he", "it", "that", "there").
-A follow-up that switches the subject ("what about the interior minister?»,
+A follow-up that switches the subject ("what about the interior minister?",
 «وماذا عن ...», or a full «ومن هو وزير الداخلية؟») takes only the earlier
 question's frame («من هو», "who is"): the earlier article would mislead it.
 
