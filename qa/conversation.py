@@ -30,6 +30,7 @@ offline, and an LLM (when one is configured) is the better tool for it.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -120,7 +121,8 @@ def turns(history: Iterable[object] | None) -> tuple[Turn, ...]:
                                f"got {docs!r:.80}")
             out.append(Turn(item["question"], item["answer"], tuple(docs)))
         else:
-            raise BadInput(f'history turn {i + 1}: expected {{"question": "...", "answer": "..."}}, got {item!r:.80}')
+            shown = json.dumps(item, ensure_ascii=False, default=str)[:80]
+            raise BadInput(f'history turn {i + 1}: expected {{"question": "...", "answer": "..."}}, got {shown}')
     return tuple(out)
 
 

@@ -169,3 +169,27 @@ def test_the_follow_up_set_does_not_regress(tmp_path: Path, reader: bool):
 @pytest.mark.parametrize("question", ["من هو حيدان؟", "ومن هو حيدان؟", "Where is Aden?"])
 def test_a_short_question_that_names_its_subject_stands_alone(question):
     assert not is_follow_up(question) and not needs_context(question)
+
+
+def test_a_follow_up_opening_with_wa_still_asks_for_a_date_or_number():
+    from qa.answer.cues import wanted_type
+
+    assert wanted_type("ومتى حدث ذلك؟") == "date" and wanted_type("وكم عددهم؟") == "number"
+    assert wanted_type("and when?") == "date"
+
+
+def test_qa_chat_json_keeps_stdout_to_json_lines(bot: Assistant, capsys, monkeypatch):
+    lines = iter(["من التقى وزير الخارجية اليمني؟", "/sources", "/help"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+
+    def read(prompt: str) -> str:
+        try:
+            return input(prompt)
+        except StopIteration:
+            raise EOFError from None
+
+    said: list[str] = []
+    assert chat(bot, read, said.append, as_json=True) == 0
+    assert len(said) == 1 and json.loads(said[0])["question"] == "من التقى وزير الخارجية اليمني؟"
+    err = capsys.readouterr().err
+    assert "/sources" in err and "quote: chars" in err

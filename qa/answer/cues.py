@@ -1,4 +1,5 @@
-"""Answer-type cues: a «كم» question wants a number, a «متى» question a date.
+"""Answer-type cues: a «كم» question wants a number, a «متى» question a date
+(also after a joined «و»/«ف» or "and": «ومتى», "and when").
 
 Patterns are matched against normalised text (`qa.arabic.normalize`); the
 composer gives a sentence that holds what the question wants a bonus.
@@ -21,9 +22,9 @@ _NUMBER_WORDS = ("واحد اثنان اثنين ثلاث ثلاثه ثلاثي�
                  "عشر عشره عشرين عشرون مئه مائه مئات الف الاف مليون ملايين مليار مليارات")
 # kind -> (the question asks for it, a text holds one)
 _CUES: dict[AnswerType, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "number": (re.compile(r"^\W*(كم|بكم|how many|how much)\b"),
+    "number": (re.compile(r"^\W*(?:[وف]|and )?(كم|بكم|how many|how much)\b"),
                re.compile(r"\d|\b(" + "|".join(_NUMBER_WORDS.split()) + r")\b")),
-    "date": (re.compile(r"^\W*(متي|في اي عام|في اي سنه|when)\b"),
+    "date": (re.compile(r"^\W*(?:[وف]|and )?(متي|في اي عام|في اي سنه|when)\b"),
              re.compile(r"\b\d{3,4}\b|\b(" + "|".join(_MONTHS.split()) + r")\b|\b(عام|سنه|القرن)\b")),
 }
 

@@ -21,6 +21,7 @@ from qa.types import Answer
 HELP = """Ask a question about the articles, then follow up («ومتى حدث ذلك؟», "and who else attended?").
   /sources  the last answer's passages in full
   /clear    start a new conversation
+  /help     this list
   /quit     leave (or Ctrl+D)"""
 
 
@@ -30,10 +31,13 @@ def sources_text(answer: Answer | None) -> str:
     if not cites:
         return "no sources yet: the last reply cited nothing"
     out = []
-    for c in cites:
-        meta = ", ".join(x for x in (c.source, c.date, c.url) if x)
-        out.append(f"[{c.n}] {c.title} ({c.doc_id}{', ' + meta if meta else ''})\n"
-                   f"    quote: chars {c.start}-{c.end} of the article\n{c.chunk.text}")
+    for chunk_id in dict.fromkeys(c.chunk.chunk_id for c in cites):  # each passage once, with its quotes
+        group = [c for c in cites if c.chunk.chunk_id == chunk_id]
+        first = group[0]
+        meta = ", ".join(x for x in (first.source, first.date, first.url) if x)
+        quotes = "".join(f"\n    [{c.n}] quote: chars {c.start}-{c.end} of the article" for c in group)
+        out.append(f"{' '.join(f'[{c.n}]' for c in group)} {first.title} ({first.doc_id}{', ' + meta if meta else ''})"
+                   f"{quotes}\n{first.chunk.text}")
     return "\n\n".join(out)
 
 
@@ -47,9 +51,12 @@ def chat(bot: Assistant, read: Callable[[str], str] = input, write: Callable[[st
     history: list[Answer] = []
     say = (lambda text: print(text, file=sys.stderr)) if as_json else write  # stdout: one JSON object a line
     say(HELP)
+    piped = not sys.stdin.isatty()  # input() then echoes no newline after the question
     while True:
         try:
-            line = read("? ").strip()
+            if as_json:
+                print("? ", end="", file=sys.stderr, flush=True)
+            line = read("" if as_json else "? ").strip()
         except EOFError:
             say("")
             return 0
@@ -74,4 +81,7 @@ def chat(bot: Assistant, read: Callable[[str], str] = input, write: Callable[[st
                 print(f"qa: error: {exc}", file=sys.stderr)
                 continue
             history.append(answer)
-            write(output.json_line(output.answer_dict(answer)) if as_json else output.answer_text(answer) + "\n")
+            if as_json:
+                write(output.json_line(output.answer_dict(answer)))
+            else:
+                write(("\n" if piped else "") + output.answer_text(answer) + "\n")

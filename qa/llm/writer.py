@@ -77,7 +77,7 @@ class Writer:
                 if time.perf_counter() - t0 > self.settings.llm_timeout:
                     raise TimeoutError(f"no complete reply within {self.settings.llm_timeout:g} s")
         except Exception as exc:  # any failure of the server or its client: the extractive answer stands
-            log.warning("the LLM %s failed: %s", self.name, exc)
+            log.info("the LLM %s failed: %s", self.name, exc)  # the reply says so (Written.fallback)
             return self._fallback(t0, f"the LLM did not answer ({type(exc).__name__}: {str(exc)[:200]})")
         if reply.strip().startswith(NO_ANSWER):
             return self._fallback(t0, "the LLM found no answer in the passages")
@@ -115,7 +115,7 @@ class Writer:
         try:
             reply = _text(self.model.invoke(condense_messages(question, [(t.question, t.answer) for t in turns[-3:]])))
         except Exception as exc:  # any failure: fall back to the rules
-            log.warning("the LLM %s could not condense the follow-up: %s", self.name, exc)
+            log.info("the LLM %s could not rewrite the follow-up: %s", self.name, exc)
             return None
         lines = [x.strip() for x in reply.strip().splitlines() if x.strip()]
         if not lines or len(lines[0]) > MAX_CONDENSED_CHARS:
