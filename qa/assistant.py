@@ -152,6 +152,8 @@ class Assistant:
     def retrieve(self, query: Query, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
         """The `k` best hits (default top_k) for an analysed question; with a
         reader, the first `reader_passages` are read and re-ranked."""
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise BadSettings(f"k must be a whole number of hits, at least 1, got {k!r}")
         k = k or self.settings.top_k
         wide = max(k, self.settings.reader_passages) * (2 if query.prefer else 1)
         hits = self.retriever.search(query, wide, mode=mode)

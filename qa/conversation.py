@@ -54,6 +54,7 @@ _SWITCH = (*_EN_ABOUT, *(arabic.normalize(p) for p in ("وماذا عن", "وم�
 _EN_REFER = set("he she it they him her them his hers its their theirs that this those these there then else"
                 .split())
 _MARKER = re.compile(r"\s*\[\d+\]")
+_LETTER = re.compile(r"[a-z\u0621-\u064a]")  # on normalised (casefolded) text
 MAX_ENTITY_WORDS = 12  # a first line this short is the reply's short answer
 
 
@@ -171,8 +172,12 @@ def _bare(word: str) -> str:
 
 
 def needs_context(question: str) -> bool:
-    """Whether `question` cannot be understood alone: it has no content word,
-    or it leans back («ومتى حدث ذلك؟», "and when?") with fewer than two."""
+    """Whether `question` cannot be understood alone: it has no Arabic or
+    Latin letter («؟؟», "123", emoji, Chinese: nothing the articles can
+    match), no content word, or it leans back («ومتى حدث ذلك؟», "and when?")
+    with fewer than two."""
+    if not _LETTER.search(arabic.normalize(question)):  # only digits, punctuation, emoji, marks, or another script
+        return True
     n_content = len(content_words(question))
     if n_content == 1 and _names_subject(question):
         return False

@@ -57,12 +57,23 @@ def _read_text(path: Path) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+MAX_TITLE_CHARS = 300  # a title longer than this is cut (at a space): every passage carries its title
+
+
+def short_title(title: str) -> str:
+    """`title`, cut to MAX_TITLE_CHARS at a word boundary (a huge first line is not a title)."""
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    cut = title.rfind(" ", 0, MAX_TITLE_CHARS)
+    return title[: cut if cut > MAX_TITLE_CHARS // 2 else MAX_TITLE_CHARS].rstrip() + " …"
+
+
 def _title_from_text(text: str, fallback: str) -> str:
     for line in text.splitlines():
         line = line.strip().lstrip("#").strip()
         if line:
-            return line
-    return fallback
+            return short_title(line)
+    return short_title(fallback)
 
 
 def load_text(path: Path, doc_id: str) -> Article:
@@ -79,7 +90,7 @@ def load_html(path: Path, doc_id: str) -> Article:
     meta = trafilatura.extract_metadata(html)
     if not text or not text.strip():
         raise ValueError("no article text found in the HTML")
-    title = (meta.title if meta and meta.title else None) or _title_from_text(text, path.stem)
+    title = short_title(meta.title) if meta and meta.title else _title_from_text(text, path.stem)
     return Article(
         doc_id=doc_id, title=title, text=text, path=doc_id,
         url=meta.url if meta else None, date=meta.date if meta else None,
@@ -103,7 +114,8 @@ def record_to_article(record: object, doc_id: str) -> Article:
         text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("record has no non-empty 'content' or 'text' field")
-    title = _str_or_none(record.get("title")) or _title_from_text(text, doc_id)
+    given = _str_or_none(record.get("title"))
+    title = short_title(given) if given else _title_from_text(text, doc_id)
     return Article(
         doc_id=doc_id, title=title, text=text, path=doc_id.split("#", 1)[0],
         source=_str_or_none(record.get("source")), url=_str_or_none(record.get("url")),
@@ -123,6 +135,8 @@ def load_json(path: Path, rel: str) -> tuple[list[Article], list[Skipped]]:
                     records.append(json.loads(line))
                 except json.JSONDecodeError as exc:
                     records.append(ValueError(f"line {lineno}: invalid JSON ({exc.msg})"))
+                except RecursionError:
+                    records.append(ValueError(f"line {lineno}: JSON nested too deeply"))
     else:
         data = json.loads(raw)
         records = data if isinstance(data, list) else [data]
@@ -134,20 +148,51 @@ def load_json(path: Path, rel: str) -> tuple[list[Article], list[Skipped]]:
         try:
             if isinstance(rec, Exception):
                 raise rec
-            articles.append(record_to_article(rec, doc_id))
+            art = record_to_article(rec, doc_id)
+            for value in (art.doc_id, art.title, art.text, art.source, art.url, art.date, art.author):
+                if value is not None:
+                    value.encode("utf-8")  # a lone surrogate ("\ud800") cannot be stored
+            articles.append(art)
+        except UnicodeEncodeError:
+            skipped.append(Skipped(doc_id.encode("utf-8", "replace").decode("utf-8"),
+                                   "holds an invalid character (a lone surrogate)"))
         except ValueError as exc:
             skipped.append(Skipped(doc_id, str(exc)))
     return articles, skipped
 
 
-def iter_files(docs: Path) -> Iterator[Path]:
-    """Files under `docs`, sorted, hidden files and folders left out."""
-    for path in sorted(docs.rglob("*")):
-        rel = path.relative_to(docs)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_file():
+def iter_files(docs: Path, skipped: list[Skipped] | None = None) -> Iterator[Path]:
+    """Regular files under `docs`, sorted, hidden files and folders left out.
+    Links are followed only to files inside `docs` (never to folders: no
+    loops); a link that leaves it, a FIFO, a device or a name that is not
+    valid UTF-8 is never read and goes to `skipped` with why."""
+    root = docs.resolve()
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(docs):  # does not follow links to folders
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(folder) / f for f in files if not f.startswith(".")]
+    for path in sorted(found):
+        rel = path.relative_to(docs).as_posix()
+        reason = _unreadable(path, root, rel)
+        if reason is None:
             yield path
+        elif skipped is not None:
+            skipped.append(Skipped(rel.encode("utf-8", "replace").decode("utf-8"), reason))
+
+
+def _unreadable(path: Path, root: Path, rel: str) -> str | None:
+    """Why `path` must not be read, or None."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid UTF-8; rename it"
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(root):
+            return "a link to a file outside the articles folder (not read)"
+    if not path.is_file():
+        return "not a regular file (a FIFO, a device or a broken link)"
+    return None
 
 
 def load_folder(docs: Path) -> LoadResult:
@@ -158,7 +203,7 @@ def load_folder(docs: Path) -> LoadResult:
         raise DocsNotFound(f"--docs must be a folder, got the file {docs}")
     articles: list[Article] = []
     skipped: list[Skipped] = []
-    for path in iter_files(docs):
+    for path in iter_files(docs, skipped):
         rel = path.relative_to(docs).as_posix()
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
@@ -180,6 +225,8 @@ def load_folder(docs: Path) -> LoadResult:
             skipped.append(Skipped(rel, "not UTF-8 text"))
         except json.JSONDecodeError as exc:
             skipped.append(Skipped(rel, f"invalid JSON: {exc.msg} at line {exc.lineno}"))
+        except RecursionError:
+            skipped.append(Skipped(rel, "JSON nested too deeply"))
         except (ValueError, OSError) as exc:
             skipped.append(Skipped(rel, str(exc)))
     for s in skipped:

@@ -18,7 +18,7 @@ from qa import store
 from qa.assistant import Assistant, build_or_update
 from qa.cli import output
 from qa.conversation import turns
-from qa.errors import BadInput, DocsNotFound
+from qa.errors import BadInput, DocsNotFound, QAError
 from qa.loading import MAX_UPLOAD_BYTES
 from qa.settings import Settings
 
@@ -89,9 +89,11 @@ def _open(args: argparse.Namespace) -> Assistant:
     return Assistant.open(index, settings)
 
 
-def _read_batch(path: str) -> Iterator[tuple[Any, str, list]]:
+def _read_batch(path: str) -> Iterator[tuple[Any, str, list] | BadInput]:
+    """Each line's (id, question, history), or the BadInput that says what is
+    wrong with it: one bad line does not stop the others."""
     try:
-        f = sys.stdin if path == "-" else open(path, encoding="utf-8")
+        f = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")
     except OSError as exc:
         raise BadInput(f"cannot read --batch file {path}: {exc.strerror}") from exc
     with f:
@@ -100,14 +102,18 @@ def _read_batch(path: str) -> Iterator[tuple[Any, str, list]]:
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadInput(f"{path} line {lineno}: invalid JSON ({exc.msg})") from exc
+            except (json.JSONDecodeError, RecursionError) as exc:
+                msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                yield BadInput(f"{path} line {lineno}: invalid JSON ({msg})")
+                continue
             if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
-                raise BadInput(f'{path} line {lineno}: expected {{"id": ..., "question": "...", "history": [...]}}')
+                yield BadInput(f'{path} line {lineno}: expected {{"id": ..., "question": "...", "history": [...]}}')
+                continue
             try:
                 history = list(turns(obj.get("history")))
             except BadInput as exc:
-                raise BadInput(f"{path} line {lineno}: {exc}") from exc
+                yield BadInput(f"{path} line {lineno}: {exc}")
+                continue
             yield obj.get("id", lineno), obj["question"], history
 
 
@@ -126,7 +132,7 @@ def _read_history(path: str | None) -> list:
     return list(turns(data))
 
 
-def _questions(args: argparse.Namespace) -> list[tuple[Any, str, list]]:
+def _questions(args: argparse.Namespace) -> list[tuple[Any, str, list] | BadInput]:
     if args.batch and args.question:
         raise BadInput("give either a QUESTION or --batch FILE, not both")
     if args.batch:
@@ -145,14 +151,27 @@ def _each_question(args: argparse.Namespace, run: Callable[[Assistant, str, list
     answers without). A re-index during a long batch is picked up on the next question."""
     questions = _questions(args)
     bot = _open(args)
-    for i, (qid, q, history) in enumerate(questions):
-        bot = bot.refreshed()
-        result = run(bot, q, history)
+    failed = 0
+    for i, item in enumerate(questions):
+        try:
+            if isinstance(item, BadInput):
+                raise item
+            qid, q, history = item
+            bot = bot.refreshed()
+            result = run(bot, q, history)
+        except QAError as exc:  # with --batch, one bad question does not stop the others
+            if not args.batch:
+                raise
+            failed += 1
+            print(f"qa: error: {exc}", file=sys.stderr)
+            if args.json:
+                output.emit({"id": None if isinstance(item, BadInput) else item[0], "error": str(exc)})
+            continue
         if args.json:
             output.emit(to_dict(result, qid))
         else:
             print(("\n" if i else "") + to_text(result), flush=True)
-    return 0
+    return 2 if failed else 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
