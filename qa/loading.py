@@ -256,15 +256,23 @@ def safe_filename(name: str) -> str:
     return f"{stem}.{ext}"
 
 
-def save_upload(docs: Path, name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Path:
-    """Store an uploaded article in `docs` under a sanitised name (a file of
-    the same name is replaced: re-uploading an article updates it)."""
+def save_upload(docs: Path, name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, *,
+                replace: bool = False) -> Path:
+    """Store an uploaded article in `docs` under a sanitised name. An existing
+    file of that name is never overwritten unless `replace` (the user chose to
+    update it): the upload gets a free name instead («name-2.txt»); the same
+    bytes again are stored once."""
     if len(data) > max_bytes:
         raise BadInput(f"'{name}' is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB")
     if not data.strip():
         raise BadInput(f"'{name}' is empty")
     target = docs / safe_filename(name)
     docs.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while not replace and target.exists() and target.read_bytes() != data:
+        n += 1
+        base = docs / safe_filename(name)
+        target = base.with_name(f"{base.stem}-{n}{base.suffix}")
     tmp = target.with_name(f".{target.name}.part")
     tmp.write_bytes(data)
     os.replace(tmp, target)

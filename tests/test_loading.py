@@ -100,3 +100,13 @@ def test_save_upload_stays_inside_docs_and_enforces_the_limit(tmp_path: Path):
         save_upload(docs, "big.txt", b"x" * 101, max_bytes=100)
     with pytest.raises(BadInput, match="empty"):
         save_upload(docs, "empty.txt", b"  ")
+
+
+def test_an_upload_never_overwrites_an_article_unless_asked(tmp_path: Path):
+    docs = tmp_path / "docs"
+    first = save_upload(docs, "news.txt", "الأول".encode())
+    assert save_upload(docs, "news.txt", "الأول".encode()) == first  # the same bytes: stored once
+    second = save_upload(docs, "news.txt", "الثاني".encode())
+    assert second.name == "news-2.txt" and first.read_text(encoding="utf-8") == "الأول"
+    assert save_upload(docs, "news.txt", "الثالث".encode(), replace=True) == first
+    assert first.read_text(encoding="utf-8") == "الثالث"

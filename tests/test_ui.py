@@ -252,3 +252,12 @@ def test_answers_round_trip_through_the_chat_store_with_an_llm_reply(tmp_path: P
     store.add("c" * 32, 1, {"role": "assistant", "answer": answer})
     (back,) = store.messages("c" * 32)
     assert back["answer"] == answer
+
+
+def test_a_crafted_record_id_in_a_notice_is_shown_as_text(app: AppTest):
+    crafted = '[{"id": "![x](http://e.invalid/t.png) [link](http://e.invalid)", "title": "t"}]'
+    upload(app, "crafted.json", crafted.encode())
+    notices = " ".join(w.value for w in app.sidebar.warning)
+    assert r"e\.invalid" in notices  # the id is reported ...
+    assert "![x](" not in notices and "[link](" not in notices  # ... with its markdown escaped: no image, no link
+    assert r"\!\[x\]\(http" in notices

@@ -12,7 +12,7 @@ import streamlit as st
 from qa import Assistant, QAError, Settings, build_or_update, store
 from qa.embedding import Embedder
 from qa.indexer import IndexReport
-from qa.loading import MAX_UPLOAD_BYTES, SUPPORTED_SUFFIXES, save_upload
+from qa.loading import MAX_UPLOAD_BYTES, SUPPORTED_SUFFIXES, safe_filename, save_upload
 from ui import library
 from ui.chats import ChatStore
 from ui.texts import both, plain, say
@@ -104,17 +104,22 @@ def upload(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[
     types = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
     files = st.file_uploader(both("add", types=", ".join(types), mb=MAX_UPLOAD_BYTES // 1_000_000), type=types,
                              accept_multiple_files=True, key=f"upload-{st.session_state.upload_round}")
+    replace = bool(files) and st.checkbox(both("replace_same"), key="upload_replace")
     if not (files and st.button(both("add_button"), type="primary")):
         return
-    saved, failed = [], []
+    saved, failed, renamed = [], [], []
     for f in files:
         try:
-            saved.append(save_upload(docs, f.name, f.getvalue()))
+            path = save_upload(docs, f.name, f.getvalue(), replace=replace)
+            saved.append(path)
+            if path.name != safe_filename(f.name):
+                renamed.append(both("saved_as", name=f.name, path=path.name))
         except QAError as exc:
             failed.append(str(exc))
         except OSError as exc:
             failed.append(both("save_failed", name=f.name, error=exc.strerror))
     chats.notify("error", failed)
+    chats.notify("info", renamed)
     if saved:
         reindex(docs, index, settings, get_embedder, chats, both("indexing", n=len(saved)), tuple(saved))
     st.session_state.upload_round += 1

@@ -36,6 +36,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "model": {"ar": "النموذج: {name}", "en": "model: {name}"},
     "no_index": {"ar": "لا يوجد فهرس بعد", "en": "No index yet"},
     "add": {"ar": "أضف مقالات ({types}؛ حتى {mb} م.ب للملف)", "en": "Add articles ({types}; up to {mb} MB each)"},
+    "replace_same": {"ar": "استبدل المقالات التي تحمل الاسم نفسه (تحديثها)",
+                     "en": "Replace articles of the same name (update them)"},
+    "saved_as": {"ar": "حُفظ {name} باسم {path}: يوجد ملف بالاسم نفسه", "en": "{name} was saved as {path}: a file "
+                 "of that name exists"},
     "add_button": {"ar": "أضف وأعد الفهرسة", "en": "Add and re-index"},
     "reindex_button": {"ar": "أعد فهرسة المجلد", "en": "Re-index folder"},
     "new_chat": {"ar": "محادثة جديدة", "en": "New conversation"},
