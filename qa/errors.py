@@ -56,6 +56,10 @@ class IndexMissing(IndexUnusable):
     """No index at the given folder."""
 
 
+class IndexDamaged(IndexUnusable):
+    """Every version of the index is damaged; the message says how to rebuild."""
+
+
 class IndexMismatch(IndexUnusable):
     """The index was built with another format, model or settings."""
 

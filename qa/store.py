@@ -36,7 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexBusy, IndexMismatch, IndexMissing, IndexUnusable
+from qa.errors import IndexBusy, IndexDamaged, IndexMismatch, IndexMissing, IndexUnusable
 from qa.faults import checkpoint
 from qa.lexical import LexicalIndex
 from qa.types import Article, Chunk
@@ -127,12 +127,33 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def versions_newest_first(index_dir: Path) -> list[Path]:
+    """The version folders (complete ones: never a `.writing-*` one), newest first."""
+    folder = index_dir / "versions"
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if p.name.startswith("v-") and p.is_dir()]
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)  # names share a second
+
+
 def current_version(index_dir: Path) -> Path | None:
+    """The version `CURRENT` names; if `CURRENT` is missing, empty or names a
+    version without a manifest, the newest version that has one (said in the
+    log); None when there is none."""
     pointer = index_dir / "CURRENT"
-    if not pointer.exists():
-        return None
-    path = index_dir / "versions" / pointer.read_text(encoding="utf-8").strip()
-    return path if (path / "manifest.json").exists() else None
+    try:
+        name = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else ""
+    except (OSError, UnicodeDecodeError):
+        name = ""
+    if name and "/" not in name and (index_dir / "versions" / name / "manifest.json").exists():
+        return index_dir / "versions" / name
+    for version in versions_newest_first(index_dir):
+        if (version / "manifest.json").exists():
+            if pointer.exists():
+                log.warning("index at %s: CURRENT names %r, which is not a complete version; using %s",
+                            index_dir, name, version.name)
+            return version
+    return None
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -143,6 +164,11 @@ def read_manifest(index_dir: Path) -> Manifest | None:
 
 
 def _check_format(manifest: Manifest, index_dir: Path) -> None:
+    if manifest.format_version > FORMAT_VERSION:
+        raise IndexMismatch(
+            f"index at {index_dir} was written by a newer qa (format version {manifest.format_version}; this one "
+            f"reads {FORMAT_VERSION}). Upgrade qa to read it; do not rebuild it with this version"
+        )
     if manifest.format_version != FORMAT_VERSION:
         raise IndexMismatch(
             f"index at {index_dir} has format version {manifest.format_version}, this program reads "
@@ -162,9 +188,30 @@ def check_compatible(manifest: Manifest, embedder_id: str, dimension: int | None
 
 
 def load(index_dir: Path) -> StoredIndex:
-    version = current_version(index_dir)
-    if version is None:
+    """The current version; if it is damaged (a file missing, truncated or
+    unreadable, counts that disagree, offsets out of range), the newest intact
+    older one, said in the log. IndexDamaged when none can be read."""
+    current = current_version(index_dir)
+    if current is None:
         raise IndexMissing(f"no index at {index_dir}: build one with: qa index --index {index_dir}")
+    problems = []
+    for version in [current, *(v for v in versions_newest_first(index_dir) if v != current)]:
+        try:
+            idx = _load_version(version, index_dir)
+        except IndexMismatch:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:  # json, numpy, faiss: damage
+            problems.append(f"{version.name}: {type(exc).__name__}: {str(exc)[:120]}")
+            continue
+        if version != current:
+            log.warning("index at %s: version %s is damaged (%s); answering from %s", index_dir, current.name,
+                        problems[0], version.name)
+        return idx
+    raise IndexDamaged(f"index at {index_dir} is damaged and no older version is intact ({'; '.join(problems)}). "
+                       f"Rebuild it: qa index --rebuild --index {index_dir}")
+
+
+def _load_version(version: Path, index_dir: Path) -> StoredIndex:
     manifest = Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
     _check_format(manifest, index_dir)
     articles = {}
@@ -176,16 +223,16 @@ def load(index_dir: Path) -> StoredIndex:
     with open(version / "chunks.jsonl", encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
-            text = articles[d["doc_id"]].text[d["start"] : d["end"]]
-            chunks.append(Chunk(d["chunk_id"], d["doc_id"], d["start"], d["end"], text))
+            text = articles[d["doc_id"]].text
+            if not 0 <= d["start"] <= d["end"] <= len(text):
+                raise ValueError(f"chunk {d['chunk_id']} lies outside its article")
+            chunks.append(Chunk(d["chunk_id"], d["doc_id"], d["start"], d["end"], text[d["start"] : d["end"]]))
     vectors = VectorIndex.load(version / "vectors.faiss")
     lexical = LexicalIndex.load(version / "lexical")
     embedded = manifest.counts.get("vectors", manifest.counts.get("chunks"))
     if not (len(chunks) == lexical.size == manifest.counts.get("chunks") and vectors.size == embedded):
-        raise IndexMismatch(
-            f"index at {index_dir} is inconsistent ({len(chunks)} chunks, {vectors.size} vectors, "
-            f"{lexical.size} lexical rows). Rebuild it: qa index --rebuild --index {index_dir}"
-        )
+        raise ValueError(f"{len(chunks)} chunks, {vectors.size} vectors and {lexical.size} lexical rows disagree "
+                         "with the manifest")
     return StoredIndex(version, manifest, articles, chunks, vectors, lexical)
 
 
@@ -214,12 +261,26 @@ def write(index_dir: Path, manifest: Manifest, articles: list[Article], chunks: 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     checkpoint("write:before-switch")
+    _fsync_dir(versions)  # the new version's name is on disk before CURRENT names it
     pointer_tmp = index_dir / f".CURRENT.{uuid.uuid4().hex[:6]}"
-    pointer_tmp.write_text(name, encoding="utf-8")
+    with open(pointer_tmp, "w", encoding="utf-8") as f:
+        f.write(name)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(pointer_tmp, index_dir / "CURRENT")
+    _fsync_dir(index_dir)
     checkpoint("write:before-cleanup")
     _cleanup(versions, keep=name)
     return versions / name
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename or a new entry in `folder` durable (as SQLite and Lucene do)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -236,6 +297,8 @@ def _cleanup(versions: Path, keep: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
     for path in versions.glob(".writing-*"):  # left by a killed writer (we hold the writer lock)
         shutil.rmtree(path, ignore_errors=True)
+    for path in versions.parent.glob(".CURRENT.*"):
+        path.unlink(missing_ok=True)
 
 
 def now_iso() -> str:

@@ -85,3 +85,69 @@ def test_one_bad_batch_line_does_not_stop_the_others(bot: Assistant, tmp_path: P
     assert [o.get("id") for o in out] == [1, None, None, 4]
     assert "empty" in out[0]["error"] and "invalid JSON" in out[1]["error"] and "nested" in out[2]["error"]
     assert out[3]["question"] == "ما قدرة المحطة الجديدة في عدن؟" and "error" not in out[3]
+
+
+def two_versions(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """An index with an intact older version and a newer current one."""
+    from qa import store
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    (docs / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    build_or_update(docs, index, Settings(model="fake"))
+    older = store.current_version(index)
+    (docs / "b.txt").write_text("خبر ثان\n\nوصل وفد تجاري إلى صنعاء لبحث الاستثمار في الموانئ.", encoding="utf-8")
+    build_or_update(docs, index, Settings(model="fake"))
+    return docs, index, older
+
+
+@pytest.mark.parametrize("damage", ["truncate vectors", "zero manifest", "delete articles", "offsets",
+                                    "dangling CURRENT", "empty CURRENT"])
+def test_a_damaged_current_version_falls_back_to_the_intact_one(tmp_path: Path, damage: str):
+    from qa import store
+
+    _, index, older = two_versions(tmp_path)
+    current = store.current_version(index)
+    if damage == "truncate vectors":
+        (current / "vectors.faiss").write_bytes((current / "vectors.faiss").read_bytes()[:100])
+    elif damage == "zero manifest":
+        (current / "manifest.json").write_bytes(b"\0" * 50)
+    elif damage == "delete articles":
+        (current / "articles.jsonl").unlink()
+    elif damage == "offsets":
+        rows = [json.loads(x) for x in (current / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
+        rows[0]["end"] = 10**9
+        (current / "chunks.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    else:
+        (index / "CURRENT").write_text("v-missing" if damage == "dangling CURRENT" else "", encoding="utf-8")
+    bot = Assistant.open(index)
+    if damage.endswith("CURRENT"):
+        assert bot.index.path == current  # the newest complete version
+    else:
+        assert bot.index.path == older and bot.search("الكهرباء")[0].chunk.doc_id == "a.txt"
+
+
+def test_qa_ask_never_rebuilds_an_index_that_exists(tmp_path: Path, capsys):
+    from qa import store
+
+    docs, index, _ = two_versions(tmp_path)
+    for version in store.versions_newest_first(index):
+        (version / "articles.jsonl").unlink()  # every version damaged
+    assert main(["ask", "ما قدرة المحطة الجديدة في عدن؟", "--index", str(index), "--docs", str(docs),
+                 "--model", "fake"]) == 2
+    err = capsys.readouterr().err
+    assert "damaged" in err and "qa index --rebuild" in err
+    assert len(store.versions_newest_first(index)) == 2  # nothing was rebuilt or cleaned away
+
+
+def test_an_index_from_a_newer_qa_is_refused_with_advice_to_upgrade(tmp_path: Path):
+    from qa import store
+    from qa.errors import IndexMismatch
+
+    _, index, _ = two_versions(tmp_path)
+    manifest = store.current_version(index) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["format_version"] = store.FORMAT_VERSION + 1
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match=r"newer qa.*Upgrade qa.*do not rebuild"):
+        Assistant.open(index)

@@ -129,8 +129,8 @@ def test_inconsistent_index_is_detected(seeds: Path, tmp_path: Path, fake_settin
     chunks = store.current_version(index) / "chunks.jsonl"
     lines = chunks.read_text(encoding="utf-8").splitlines()
     chunks.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    with pytest.raises(store.IndexMismatch, match="inconsistent"):
-        Assistant.open(index)
+    with pytest.raises(store.IndexDamaged, match=r"disagree with the manifest.*qa index --rebuild"):
+        Assistant.open(index)  # the only version is damaged: nothing older to fall back to
 
 
 def test_chunk_store_is_plain_json(seeds: Path, tmp_path: Path, fake_settings: Settings):

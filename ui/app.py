@@ -195,7 +195,7 @@ def main() -> None:
     st.title(both("title"))
     load_models()
     conv = conversation(chats)
-    if store.current_version(INDEX) is None and reindex(DOCS, INDEX, settings(), get_embedder, chats,
+    if not store.versions_newest_first(INDEX) and reindex(DOCS, INDEX, settings(), get_embedder, chats,
                                                        say("building", "ar", docs=DOCS)) is None:
         st.stop()
     try:

@@ -77,7 +77,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _open(args: argparse.Namespace) -> Assistant:
     index = Path(args.index)
-    if store.current_version(index) is None:
+    if not store.versions_newest_first(index):  # never rebuild an index that exists, even a damaged one
         docs = Path(args.docs)
         print(f"no index at {index}; building it from {docs} first ...", file=sys.stderr)
         report = build_or_update(docs, index, settings_from(args), progress=output.TqdmProgress())
