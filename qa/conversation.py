@@ -82,8 +82,8 @@ def reply_text(answer: Answer) -> str:
     """A reply as a person sees it: the short answer on the first line (when
     there is one), then the quotes, or an LLM's checked reply when it was
     shown instead; what a history turn's "answer" holds."""
-    if answer.written is not None and not answer.written.fallback:
-        return answer.written.text
+    if answer.checked is not None:
+        return answer.checked.text
     if answer.short_answer is None:
         return answer.text
     return f"{answer.short_answer.text} [{answer.short_answer.n}]\n{answer.text}"
@@ -91,9 +91,7 @@ def reply_text(answer: Answer) -> str:
 
 def shown_citations(answer: Answer) -> tuple[Citation, ...]:
     """The citations of the reply shown: an LLM's checked reply, else the quotes."""
-    if answer.written is not None and not answer.written.fallback:
-        return answer.written.citations
-    return answer.citations
+    return answer.checked.citations if answer.checked is not None else answer.citations
 
 
 def follow_up_note(answer: Answer) -> str | None:

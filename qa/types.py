@@ -153,3 +153,8 @@ class Answer:
     follows: str | None = None  # a follow-up: the earlier question it was read against
     reason: Reason | None = None  # why it was refused
     written: Written | None = None  # an LLM's checked reply, when one is configured and the articles answer
+
+    @property
+    def checked(self) -> Written | None:
+        """The LLM's checked reply when it is the one shown (it did not fall back to the quotes)."""
+        return self.written if self.written is not None and not self.written.fallback else None

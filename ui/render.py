@@ -11,6 +11,7 @@ holds no text from articles or questions.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections import Counter
@@ -35,8 +36,11 @@ def direction(lang: str) -> str:
     return "qa-ltr" if lang == "en" else "qa-rtl"
 
 
+@functools.lru_cache(maxsize=256)
 def vocabulary(text: str) -> Counter[str]:
-    """The words of an article as written, with their counts."""
+    """The words of an article as written, with their counts (kept for the
+    last 256 articles: the chat redraws every answer on each rerun; do not
+    modify the Counter returned)."""
     return Counter(_WORD.findall(text))
 
 
@@ -70,16 +74,17 @@ def answer_html(answer: Answer, anchor: str, vocab: dict[str, Counter[str]] | No
     if answer.refused:
         body = f'<div class="qa-answer qa-refusal" dir="auto">{escape(answer.text)}</div>'
         return f'<div class="{lang}" id="{anchor}">{head}{body}</div>'
-    w = answer.written
-    if w is not None and not w.fallback:
+    w = answer.checked
+    if w is not None:
         first, _, rest = w.text.partition("\n")
         checked = say("llm_checked", answer.language, verified=w.verified, sentences=w.sentences, model=w.model)
         return (f'<div class="{lang}" id="{anchor}">{head}<div class="qa-short" dir="auto"><strong>'
                 f'{_linked(first, w.citations, anchor, vocab)}</strong></div><div class="qa-answer" dir="auto">'
                 f'{_linked(rest, w.citations, anchor, vocab)}</div><div class="qa-note" dir="auto">{escape(checked)}'
                 "</div></div>")
-    if w is not None:
-        head += f'<div class="qa-note" dir="auto">{escape(say("llm_fallback", answer.language, why=w.fallback))}</div>'
+    if answer.written is not None:
+        why = answer.written.fallback
+        head += f'<div class="qa-note" dir="auto">{escape(say("llm_fallback", answer.language, why=why))}</div>'
     short = ""
     if answer.short_answer is not None:  # the answer itself first, bold, with its own citation
         s = answer.short_answer

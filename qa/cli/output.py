@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from qa.conversation import follow_up_note
+from qa.conversation import follow_up_note, shown_citations
 from qa.indexer import IndexReport
 from qa.types import Answer, Citation, Hit, Written
 
@@ -95,17 +95,16 @@ def answer_text(a: Answer) -> str:
     reply when there is one, else the short answer and the quotes), the sources."""
     note = follow_up_note(a)
     lines = [f"({note})"] if note else []
-    w = a.written
-    if w is not None and not w.fallback:
+    w = a.checked
+    if w is not None:
         lines += [w.text, "", f"({w.model}: {w.verified} of {w.sentences} sentences checked against their "
                              "passages; only those are shown)"]
-        cites = w.citations
     else:
-        if w is not None:
-            lines.append(f"({w.model}: {w.fallback}; showing the quotes)")
+        if a.written is not None:
+            lines.append(f"({a.written.model}: {a.written.fallback}; showing the quotes)")
         lines += [f"{a.short_answer.text} [{a.short_answer.n}]", ""] if a.short_answer else []
         lines.append(a.text)
-        cites = a.citations
+    cites = shown_citations(a)
     if cites:
         lines.append("")
         for c in cites:
