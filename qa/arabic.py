@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from typing import Literal
 
 import Stemmer
 
@@ -131,6 +132,12 @@ def terms(text: str, *, stem: bool = True) -> list[str]:
             continue
         out.append(_stem(w) if stem else w)
     return out
+
+
+def reply_language(text: str) -> Literal["ar", "en"]:
+    """"ar" or "en": the language a reply to `text` is written in (Arabic
+    unless the question is mostly Latin letters, or has no word at all)."""
+    return "ar" if is_arabic(text) or not words(text) else "en"
 
 
 def is_arabic(text: str) -> bool:

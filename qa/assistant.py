@@ -29,7 +29,7 @@ from qa.answer.compose import Composer, refusal
 from qa.answer.reader import Reader, load_reader
 from qa.answer.refusal import calibration_for
 from qa.arabic import terms
-from qa.conversation import needs_context, resolve, turns
+from qa.conversation import needs_context, quotes, resolve, turns
 from qa.embedding import Embedder, load_embedder
 from qa.errors import BadSettings
 from qa.indexer import IndexReport, Progress, update_index
@@ -135,12 +135,10 @@ class Assistant:
         text = rewritten or standalone_text(question, context)
         vector = self.embedder.embed_query(text) if mode != "lexical" else None
         return analyse(question, self.idf, vector=vector, best_match=self.retriever.best_match, top_idf=self.top_idf,
-                       context=context, unresolved=context is None and needs_context(question), rewritten=rewritten)
+                       context=context, unresolved=context is None and needs_context(question), standalone=text)
 
     def cited(self, reply: str) -> tuple[str, ...]:
         """The articles a reply quoted: those whose text holds one of its quotes."""
-        from qa.conversation import quotes
-
         found: list[str] = []
         for q in quotes(reply):
             for row, _ in self.index.lexical.search(terms(q), 3):

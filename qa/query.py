@@ -60,22 +60,22 @@ def check_question(text: object) -> str:
 
 def analyse(text: str, idf: Mapping[str, float], *, vector: np.ndarray | None = None,
             best_match: BestMatch | None = None, top_idf: float | None = None,
-            context: Context | None = None, unresolved: bool = False, rewritten: str | None = None) -> Query:
+            context: Context | None = None, unresolved: bool = False, standalone: str | None = None) -> Query:
     """The analysed question; `best_match` finds the index's best match for
     the cross-lingual decision (no match: not cross-lingual). `top_idf`, the
     highest IDF (the weight of a term the index never saw), saves a pass over
     the vocabulary when the caller already knows it. A follow-up's `context`
     (qa.conversation) adds the earlier turn's words to what is retrieved and
-    read (`vector` should embed `standalone_text(text, context)`); the reply's
-    language and the answer type stay the question's own. `rewritten`: the
-    follow-up as an LLM restated it, read instead of the question and context."""
+    read (`vector` should embed the same `standalone` text: by default
+    `standalone_text(text, context)`, or the follow-up as an LLM restated it);
+    the reply's language and the answer type stay the question's own."""
     check_question(text)
-    standalone = rewritten or standalone_text(text, context)
+    standalone = standalone or standalone_text(text, context)
     words = tuple(arabic.words(standalone))
     terms = tuple(arabic.terms(standalone))
     top = max(idf.values(), default=1.0) if top_idf is None else top_idf
     weights = {t: idf.get(t, top) for t in dict.fromkeys(terms)}
-    language: Language = "ar" if arabic.is_arabic(text) or not arabic.words(text) else "en"
+    language: Language = arabic.reply_language(text)
     match = best_match(vector, terms) if best_match is not None else None
     cross = match is not None and arabic.cross_lingual(text, match)
     return Query(text, language, words, terms, weights, wanted_type(text), vector, cross, standalone,

@@ -21,13 +21,15 @@ import streamlit as st
 
 from qa import Answer, Assistant, QAError, Settings, store
 from qa.answer.reader import Reader, load_reader
+from qa.arabic import reply_language
+from qa.conversation import shown_citations
 from qa.embedding import Embedder, load_embedder
 from qa.errors import BadSettings
 from qa.query import MAX_QUESTION_CHARS
 from ui import render
 from ui.chats import ChatStore
 from ui.sidebar import reindex, sidebar
-from ui.texts import both, language_of, say
+from ui.texts import both, say
 
 EXAMPLES = [
     "من هو وزير الداخلية اليمني؟",
@@ -114,7 +116,7 @@ def vocabularies(answer: Answer, bot: Assistant | None) -> dict[str, Counter[str
     """Each cited article's words (to show glued table cells split), from the
     index when it still holds the article, else from the cited passages."""
     out: dict[str, Counter[str]] = {}
-    for c in (*answer.citations, *(answer.written.citations if answer.written else ())):
+    for c in shown_citations(answer):
         if c.doc_id not in out:
             art = bot.index.articles.get(c.doc_id) if bot is not None else None
             out[c.doc_id] = render.vocabulary(art.text if art else c.chunk.text)
@@ -159,7 +161,7 @@ def ask_streaming(bot: Assistant, question: str, history: list[Answer], slot: An
 def answer_pending(question: str, chats: ChatStore) -> None:
     """Answer `question` inside the assistant's bubble, with progress in the
     question's language; keep both turns; then rerun to show them."""
-    lang = language_of(question)
+    lang = reply_language(question)
     messages = st.session_state.messages
     history = [m["answer"] for m in messages if m["role"] == "assistant"]
     user = {"role": "user", "text": question}
@@ -209,14 +211,14 @@ def main() -> None:
     for i, msg in enumerate(messages):
         with st.chat_message(msg["role"]):
             if msg["role"] == "user":
-                st.html(render.text_html(msg["text"], "qa-question", language_of(msg["text"])))
+                st.html(render.text_html(msg["text"], "qa-question", reply_language(msg["text"])))
             else:
                 show_answer(msg["answer"], f"a{i}", i, chats, bot)
 
     failed = st.session_state.pop("failed", None)
     if failed is not None:
         with st.chat_message("user"):
-            st.html(render.text_html(failed[0], "qa-question", language_of(failed[0])))
+            st.html(render.text_html(failed[0], "qa-question", reply_language(failed[0])))
         with st.chat_message("assistant"):
             st.error(failed[1])
     pending = st.session_state.pop("pending", None)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-from qa.arabic import is_arabic
-
 TEXTS: dict[str, dict[str, str]] = {
     "title": {"ar": "اسأل الأخبار", "en": "Ask the news"},
     "placeholder": {"ar": "اكتب سؤالك عن المقالات… · Ask about the articles", "en": "Ask about the articles…"},
@@ -77,11 +75,6 @@ def both(key: str, **values: object) -> str:
     """The message in Arabic and English («…» · "…") for chrome shared by both."""
     ar, en = say(key, "ar", **values), say(key, "en", **values)
     return ar if ar == en else f"{ar} · {en}"
-
-
-def language_of(text: str) -> str:
-    """"ar" or "en": the language a reply to `text` is given in (as `qa` decides it)."""
-    return "ar" if is_arabic(text) or not re.search(r"[A-Za-z]", text) else "en"
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
