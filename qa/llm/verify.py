@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa import arabic
+from qa.answer.refusal import coverage
 
 _MARKERS = re.compile(r"\s*\[(\d+)\]")
 _SPLIT = re.compile(r"(?<=[.!?؟؛])\s+|\n+")
@@ -110,12 +111,10 @@ class Verifier:
         whole passage: «وزير الداخلية ... الزنداني» must not pass because one
         sentence names the interior ministry and another «الزنداني»."""
         w = self.weights(text)
-        total = sum(w.values())
         sents = [s for *_, s in passage.sentences] or [passage.text]
         terms = [set(arabic.terms(s)) for s in sents]
         windows = [terms[i] | (terms[i + 1] if i + 1 < len(terms) else set()) for i in range(len(terms))]
-        share = max((sum(v for t, v in w.items() if t in held) / total for held in windows), default=0.0) \
-            if total else 0.0
+        share = max((coverage(w, held) for held in windows), default=0.0)
         sims = self.embed_sentences(sents) @ self.embed_query(text)
         best = int(np.argmax(sims))
         return share, float(sims[best]), best
