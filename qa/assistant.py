@@ -32,8 +32,8 @@ from qa.arabic import terms
 from qa.conversation import needs_context, quotes, resolve, turns
 from qa.embedding import Embedder, load_embedder
 from qa.errors import BadSettings
-from qa.indexer import IndexReport, Progress, update_index
-from qa.loading import load_folder
+from qa.indexer import IndexReport, Progress, update_from_folder
+from qa.loading.folder import check_folder
 from qa.query import Query, analyse, check_question, standalone_text
 from qa.retrieval import MODES, Mode, Retriever
 from qa.settings import Settings
@@ -48,11 +48,12 @@ log = logging.getLogger(__name__)
 def build_or_update(docs: Path, index_dir: Path, settings: Settings, *, rebuild: bool = False,
                     embedder: Embedder | None = None, progress: Progress | None = None,
                     wait: bool = False) -> IndexReport:
-    """Load `docs` and bring the index at `index_dir` up to date."""
-    loaded = load_folder(docs)
+    """Load `docs` and bring the index at `index_dir` up to date. The folder is
+    read after the writer lock is taken (a writer that waited for the model
+    never publishes an older view of the folder than the writer before it)."""
+    check_folder(docs)
     embedder = embedder or _embedder_for(index_dir, settings, rebuild)
-    return update_index(index_dir, loaded.articles, loaded.skipped, embedder, settings,
-                        rebuild=rebuild, progress=progress, wait=wait)
+    return update_from_folder(index_dir, docs, embedder, settings, rebuild=rebuild, progress=progress, wait=wait)
 
 
 def _embedder_for(index_dir: Path, settings: Settings, rebuild: bool) -> Embedder:

@@ -22,7 +22,7 @@ from qa.chunking import chunk_article, passage_text
 from qa.embedding import Embedder
 from qa.faults import checkpoint
 from qa.lexical import LexicalIndex, tokenize
-from qa.loading import Skipped, content_hash
+from qa.loading import Skipped, content_hash, load_folder
 from qa.settings import Settings
 from qa.types import Article, Chunk
 from qa.vector import VectorIndex
@@ -75,6 +75,15 @@ def update_index(index_dir: Path, articles: list[Article] | tuple[Article, ...],
     writer lock (IndexBusy if another writer holds it, unless `wait`)."""
     with store.writer_lock(index_dir, wait=wait):
         return _update(index_dir, articles, skipped, embedder, settings, rebuild, progress)
+
+
+def update_from_folder(index_dir: Path, docs: Path, embedder: Embedder, settings: Settings, *,
+                       rebuild: bool = False, progress: Progress | None = None, wait: bool = False) -> IndexReport:
+    """`update_index` with the folder read while the writer lock is held (and
+    the index folder left out when it lies inside the docs folder)."""
+    with store.writer_lock(index_dir, wait=wait):
+        loaded = load_folder(docs, settings, exclude=[index_dir])
+        return _update(index_dir, loaded.articles, loaded.skipped, embedder, settings, rebuild, progress)
 
 
 def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skipped: tuple[Skipped, ...],

@@ -28,6 +28,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "dense_sentences_below": (0.0, 1.0), "dense_sentence_chunks": (0, 100), "batch_size": (1, 4096),
     "reader_passages": (1, 50), "reader_weight": (0.0, 10.0), "follow_up_boost": (0.0, 10.0),
     "llm_timeout": (1.0, 600.0), "llm_passages": (1, 20), "llm_max_tokens": (16, 4096),
+    "max_file_mb": (0.001, None), "max_title_chars": (10, None), "max_line_chars": (100, None),
     "verify_overlap": (0.0, 1.0), "verify_dense": (0.0, 1.0), "verify_names_percentile": (0.0, 100.0),
 }
 LLM_PROVIDERS = ("openai", "ollama")
@@ -74,6 +75,10 @@ class Settings:
     calibrations: str | None = None
     # embedding runtime
     batch_size: int = 32
+    # loading: larger files are skipped, longer titles cut, a longer line skips its file
+    max_file_mb: float = 20.0
+    max_title_chars: int = 300
+    max_line_chars: int = 100_000
     # an optional LLM answer writer (qa/llm/), "PROVIDER:MODEL": "openai:MODEL" for any
     # OpenAI-compatible server (llama.cpp, vLLM, LM Studio, Ollama's /v1, hosted APIs),
     # "ollama:MODEL" for Ollama's own API. None: the extractive answer only.

@@ -10,7 +10,7 @@ import pytest
 from qa import Assistant, Settings, build_or_update
 from qa.cli import main
 from qa.errors import BadSettings
-from qa.loading import MAX_TITLE_CHARS, load_folder
+from qa.loading import load_folder
 
 ARTICLE = "خبر عن الكهرباء\n\nأعلنت وزارة الكهرباء في عدن افتتاح محطة جديدة بقدرة 120 ميغاواط."
 
@@ -22,11 +22,14 @@ def reasons(docs: Path) -> dict[str, str]:
 def test_a_huge_first_line_is_not_a_huge_title(tmp_path: Path):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "long.txt").write_text("كلمة " * 40_000 + "\n\n" + ARTICLE, encoding="utf-8")
+    (docs / "long.txt").write_text("كلمة " * 18_000 + "\n\n" + ARTICLE, encoding="utf-8")  # a 90 KB line
+    (docs / "longer.txt").write_text("كلمة " * 40_000 + "\n\n" + ARTICLE, encoding="utf-8")  # 200 KB
     (art,) = load_folder(docs).articles
-    assert len(art.title) <= MAX_TITLE_CHARS + 2 and art.title.endswith("…")
+    assert len(art.title) <= Settings().max_title_chars + 2 and art.title.endswith("…")
+    assert reasons(docs)["longer.txt"].startswith("a line of 200,000 characters (the limit is 100,000")
     report = build_or_update(docs, tmp_path / "index", Settings(model="fake"))  # finishes: titles are short
     assert report.articles == 1
+    assert len(Assistant.open(tmp_path / "index").index.chunks[0].text) <= Settings().chunk_size
 
 
 def test_poison_files_are_skipped_with_a_reason_and_the_rest_indexed(tmp_path: Path):

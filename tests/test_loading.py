@@ -30,7 +30,7 @@ def test_formats_and_skips(tmp_path: Path):
         "<p>" + "التقى وزير الخارجية اليمني بمنسق مكافحة الإرهاب الأمريكي في واشنطن اليوم. " * 3 + "</p>"
         "</article></body></html>", encoding="utf-8")
     (tmp_path / "e.pdf").write_bytes(b"%PDF")
-    (tmp_path / "f.txt").write_bytes("نص".encode("cp1256"))
+    (tmp_path / "f.txt").write_bytes(bytes(range(128, 256)) * 4)
     (tmp_path / ".hidden.txt").write_text("secret", encoding="utf-8")
     result = load_folder(tmp_path)
     by_id = {a.doc_id: a for a in result.articles}
