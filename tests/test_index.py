@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -129,7 +130,7 @@ def test_inconsistent_index_is_detected(seeds: Path, tmp_path: Path, fake_settin
     chunks = store.current_version(index) / "chunks.jsonl"
     lines = chunks.read_text(encoding="utf-8").splitlines()
     chunks.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    with pytest.raises(store.IndexDamaged, match=r"disagree with the manifest.*qa index --rebuild"):
+    with pytest.raises(store.IndexDamaged, match=r"chunks.jsonl is \d+ bytes, not \d+.*qa index --rebuild"):
         Assistant.open(index)  # the only version is damaged: nothing older to fall back to
 
 
@@ -276,7 +277,10 @@ def test_a_writer_killed_after_the_keyword_only_version_is_finished_by_the_next(
 def test_an_index_without_stored_terms_still_updates(seeds: Path, tmp_path: Path, fake_settings: Settings):
     index = tmp_path / "index"
     build_or_update(seeds, index, fake_settings)
-    (store.current_version(index) / "lexical" / "terms.txt").unlink()  # as written by the first release
+    version = store.current_version(index)
+    (version / "lexical" / "terms.txt").unlink()  # as written by the first release: no terms, no checksums
+    old = dataclasses.replace(store.Manifest.from_json((version / "manifest.json").read_text()), files={})
+    (version / "manifest.json").write_text(old.to_json(), encoding="utf-8")
     (seeds / "zzz.txt").write_text("عنوان\n\nنص جديد تماما.", encoding="utf-8")
     r = build_or_update(seeds, index, fake_settings)
     assert (r.added, r.unchanged, r.embedded_chunks) == (1, 2, 1)
@@ -291,6 +295,7 @@ def test_an_index_of_another_format_is_refused_with_the_rebuild_command(seeds: P
     manifest = store.current_version(index) / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))
     data["format_version"] = store.FORMAT_VERSION - 1
+    data["checksum"] = ""  # as an older qa wrote it
     manifest.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(store.IndexMismatch, match=r"format version .*qa index --rebuild"):
         Assistant.open(index)

@@ -17,6 +17,7 @@ from typing import Any
 from qa import store
 from qa.assistant import Assistant, build_or_update
 from qa.cli import output
+from qa.cli.verify import cmd_verify
 from qa.conversation import turns
 from qa.errors import BadInput, DocsNotFound, QAError
 from qa.loading import MAX_UPLOAD_BYTES
@@ -49,6 +50,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    if args.verify:
+        return cmd_verify(args)
     settings = settings_from(args)
     docs, index = Path(args.docs), Path(args.index)
     rebuild = args.rebuild

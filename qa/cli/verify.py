@@ -1,0 +1,38 @@
+"""`qa index --verify`: every byte of every kept version checked against its manifest.
+
+A damaged version is set aside (renamed `damaged-<name>`, never deleted) and,
+if it was the current one, the newest intact version becomes current; the next
+`qa index` then re-adds from the docs folder whatever that version lacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from qa import store
+from qa.cli import output
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Print each version's state; exit 0 when every version is intact, 1 when one was set aside."""
+    index = Path(args.index)
+    with store.writer_lock(index, wait=args.wait):
+        checks = store.verify(index)
+        if not checks:
+            raise store.IndexMissing(f"no index at {index}: build one with: qa index --index {index}")
+        now = store.set_aside(index, checks) if any(not c.intact for c in checks) else None
+    if args.json:
+        output.emit({"index": str(index), "current": now, "versions": [
+            {"name": c.name, "current": c.current, "intact": c.intact, "problems": list(c.problems),
+             "note": c.note} for c in checks]})
+    else:
+        for c in checks:
+            state = "intact" if c.intact else "DAMAGED: " + "; ".join(c.problems)
+            print(f"{c.name}{' (current)' if c.current else ''}: {state}{' (' + c.note + ')' if c.note else ''}")
+    if all(c.intact for c in checks):
+        return 0
+    print("damaged versions were renamed damaged-<name> (delete them when you no longer need them); "
+          + (f"{now} is now current: run qa index to add back what it lacks" if now else
+             f"no version is intact: rebuild with qa index --rebuild --index {index}"))
+    return 1
