@@ -17,7 +17,7 @@ POINTS = (
     "write:before-switch",  # the version folder in place, CURRENT not switched yet
     "write:before-cleanup",  # CURRENT switched, older versions not removed yet
     "index:keyword-only-written",  # the keyword-only version is live, embedding not started
-    "index:embedding",  # a batch of chunks embedded (the test embedder: all), final version not written
+    "index:embedding",  # a slice of chunks embedded and kept on disk, final version not written
 )
 _passed: dict[str, int] = {}
 

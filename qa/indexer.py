@@ -66,6 +66,7 @@ class IndexReport:
     index: str
     changed: bool = field(default=True)
     lexical_ready_seconds: float | None = None  # when new articles became keyword-searchable
+    resumed_chunks: int = 0  # vectors kept from a run killed while embedding, not embedded again
 
 
 def update_index(index_dir: Path, articles: list[Article] | tuple[Article, ...], skipped: tuple[Skipped, ...],
@@ -108,12 +109,13 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
     for c in old.chunks if old else []:
         old_chunks_by_doc.setdefault(c.doc_id, []).append(c)
 
-    # classify
+    # classify; a run killed after its keyword-only version still reports what it changed
+    carried = old.manifest.changes if old is not None and old.manifest.pending else {}
     kept: list[Article] = []
     hashes: dict[str, str] = {}
     seen_hash: dict[str, str] = {}
     duplicates: list[tuple[str, str]] = []
-    added = updated = unchanged = renamed = 0
+    status: dict[str, str] = {}  # doc_id -> added, updated, renamed (unchanged ones are not listed)
     renamed_from: set[str] = set()
     for a in sorted(articles, key=lambda a: a.doc_id):
         h = content_hash(a)
@@ -124,15 +126,19 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
         kept.append(a)
         hashes[a.doc_id] = h
         if old_hashes.get(a.doc_id) == h:
-            unchanged += 1
+            if a.doc_id in carried.get("articles", {}):
+                status[a.doc_id] = carried["articles"][a.doc_id]
         elif a.doc_id in old_hashes:
-            updated += 1
+            status[a.doc_id] = "updated"
         elif h in old_by_hash:
-            renamed += 1
+            status[a.doc_id] = "renamed"
             renamed_from.add(old_by_hash[h])
         else:
-            added += 1
-    removed = sum(1 for d in old_hashes if d not in hashes and d not in renamed_from)
+            status[a.doc_id] = "added"
+    counted = list(status.values())
+    added, updated, renamed = counted.count("added"), counted.count("updated"), counted.count("renamed")
+    unchanged = len(kept) - len(status)
+    removed = sum(1 for d in old_hashes if d not in hashes and d not in renamed_from) + carried.get("removed", 0)
 
     # chunk: reuse old spans and vectors where the content is unchanged
     chunks: list[Chunk] = []
@@ -181,6 +187,7 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
             settings=settings.index_settings(), articles=hashes,
             counts={"articles": len(kept), "chunks": len(chunks), "vectors": len(embedded)},
             created=store.now_iso(), libraries=store.library_versions(), pending=pending,
+            changes={"articles": status, "removed": removed} if pending else {},
         )
         ids = np.array(sorted(embedded), dtype=np.int64)
         vector_index = VectorIndex.build(vectors[ids], ids, approximate_above=settings.ann_threshold,
@@ -195,19 +202,41 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
         write(reuse_new_ids, sorted({chunks[i].doc_id for i in to_embed_ids}))
         lexical_ready = time.perf_counter() - t0
         checkpoint("index:keyword-only-written")
-    if to_embed_text:
-        progress.start(len(to_embed_text), "embedding chunks")
-
-        def advance(n: int) -> None:
-            progress.advance(n)
-            checkpoint("index:embedding")
-
-        try:
-            vectors[to_embed_ids] = embedder.embed_documents(to_embed_text, progress=advance)
-        finally:
-            progress.close()
+    resumed = _embed(index_dir, embedder, settings, to_embed_text, to_embed_ids, vectors, progress)
     write(list(range(len(chunks))), [])
+    store.PendingVectors(index_dir, embedder.model_id, embedder.dimension).clear()
     return IndexReport(len(kept), len(chunks), added, updated, removed, unchanged, renamed, tuple(duplicates),
-                       tuple(skipped), len(to_embed_text), time.perf_counter() - t0, embedder.model_id,
-                       str(index_dir), lexical_ready_seconds=lexical_ready)
+                       tuple(skipped), len(to_embed_text) - resumed, time.perf_counter() - t0, embedder.model_id,
+                       str(index_dir), lexical_ready_seconds=lexical_ready, resumed_chunks=resumed)
+
+
+def _embed(index_dir: Path, embedder: Embedder, settings: Settings, texts: list[str], ids: list[int],
+           vectors: np.ndarray, progress: Progress) -> int:
+    """Fill `vectors[ids]` with the embeddings of `texts`, shortest first in
+    slices, each slice kept on disk as soon as it is done: a run killed midway
+    resumes from there. Returns how many came from a killed run's slices."""
+    if not texts:
+        return 0
+    cache = store.PendingVectors(index_dir, embedder.model_id, embedder.dimension)
+    keys = [store.passage_key(t) for t in texts]
+    done = cache.load()
+    todo = []
+    for i, key in enumerate(keys):
+        if key in done:
+            vectors[ids[i]] = done[key]
+        else:
+            todo.append(i)
+    todo.sort(key=lambda i: len(texts[i]))  # slices of like lengths pad little
+    step = max(256, settings.batch_size * 8)
+    progress.start(len(todo), "embedding chunks")
+    try:
+        for at in range(0, len(todo), step):
+            part = todo[at:at + step]
+            got = embedder.embed_documents([texts[i] for i in part], progress=progress.advance)
+            vectors[[ids[i] for i in part]] = got
+            cache.add([keys[i] for i in part], got)
+            checkpoint("index:embedding")
+    finally:
+        progress.close()
+    return len(texts) - len(todo)
 

@@ -66,6 +66,12 @@ def test_killed_indexer_leaves_a_loadable_index(tmp_path: Path, point: str):
         assert len(idx.articles) == 440 and len(idx.manifest.pending) == 400 and "new0007.txt" in found
     report = build_or_update(docs, index, FAKE)  # the next run finishes the job
     assert report.articles == 440
+    assert (report.added, report.updated, report.removed, report.unchanged) == (400, 0, 0, 40)  # what really changed
+    new_chunks = sum(1 for c in store.load(index).chunks if c.doc_id.startswith("new"))
+    assert report.embedded_chunks + report.resumed_chunks == new_chunks
+    if point == "index:embedding":  # killed after its first slice: that slice is not embedded again
+        assert report.resumed_chunks == 256
     final = store.load(index)
     assert final.manifest.pending == [] and final.vectors.size == len(final.chunks)
     assert not any(p.name.startswith(".writing-") for p in (index / "versions").iterdir())
+    assert not list(index.glob(".CURRENT.*")) and not (index / "embedding").exists()

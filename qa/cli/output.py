@@ -42,7 +42,8 @@ def report_dict(r: IndexReport) -> dict[str, Any]:
         "removed": r.removed, "unchanged": r.unchanged, "renamed": r.renamed,
         "duplicates": [{"doc_id": d, "same_as": s} for d, s in r.duplicates],
         "skipped": [{"path": s.path, "reason": s.reason} for s in r.skipped],
-        "embedded_chunks": r.embedded_chunks, "seconds": round(r.seconds, 3), "model": r.model,
+        "embedded_chunks": r.embedded_chunks, "resumed_chunks": r.resumed_chunks,
+        "seconds": round(r.seconds, 3), "model": r.model,
         "lexical_ready_seconds": round(r.lexical_ready_seconds, 3) if r.lexical_ready_seconds is not None else None,
         "index": r.index,
     }
@@ -53,7 +54,9 @@ def report_text(r: IndexReport) -> str:
         f"index {r.index}: {r.articles} articles, {r.chunks} chunks (model {r.model})",
         f"  added {r.added}, updated {r.updated}, removed {r.removed}, unchanged {r.unchanged}, "
         f"renamed {r.renamed}, duplicates {len(r.duplicates)}, skipped {len(r.skipped)}",
-        f"  embedded {r.embedded_chunks} chunks in {r.seconds:.1f}s" if r.changed else "  nothing changed",
+        (f"  embedded {r.embedded_chunks} chunks in {r.seconds:.1f}s"
+         + (f" ({r.resumed_chunks} more kept from a run that was stopped)" if r.resumed_chunks else ""))
+        if r.changed else "  nothing changed",
     ]
     if r.lexical_ready_seconds is not None:
         lines.append(f"  new articles were keyword-searchable after {r.lexical_ready_seconds:.1f}s, "

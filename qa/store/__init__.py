@@ -13,6 +13,9 @@
                               50k chunks; id = chunk_id (chunks of `pending` articles
                               have no vector yet)
         lexical/              bm25s index (JSON + .npy) + terms.txt (a row's terms per line), row = chunk_id
+      versions/damaged-<name>/  a version `qa index --verify` found damaged, set aside
+      embedding/<model key>/  vectors of an update still embedding (qa/store/pending.py),
+                              removed once its version is live
 
 A new version is written completely beside the live one, then `CURRENT` is
 replaced with `os.replace` (atomic), then older versions are removed. A reader
@@ -29,6 +32,7 @@ from qa.store.manifest import (
     library_versions,
     now_iso,
 )
+from qa.store.pending import PendingVectors, passage_key
 from qa.store.versions import (
     KEEP_OLD_VERSIONS,
     StoredIndex,
@@ -42,7 +46,7 @@ from qa.store.versions import (
 
 __all__ = [
     "FORMAT_VERSION", "KEEP_OLD_VERSIONS", "IndexBusy", "IndexDamaged", "IndexMismatch", "IndexMissing",
-    "IndexUnusable", "Manifest", "StoredIndex", "VersionCheck", "check_compatible", "current_version",
-    "library_versions", "load", "now_iso", "read_manifest", "set_aside", "verify", "versions_newest_first", "write",
-    "writer_lock",
+    "IndexUnusable", "Manifest", "PendingVectors", "StoredIndex", "VersionCheck", "check_compatible",
+    "current_version", "library_versions", "load", "now_iso", "passage_key", "read_manifest", "set_aside",
+    "verify", "versions_newest_first", "write", "writer_lock",
 ]
