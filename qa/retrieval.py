@@ -35,6 +35,8 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
 
 
 def _z(x: np.ndarray) -> np.ndarray:
+    if not len(x):
+        return x
     std = float(x.std())
     return (x - x.mean()) / std if std > 1e-9 else np.zeros_like(x)
 
@@ -93,8 +95,9 @@ class Retriever:
         else:
             fused = dict(dense or lexical)
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [
-            Hit(self.chunks[cid], score, d_rank.get(cid), l_rank.get(cid), d_score.get(cid), l_score.get(cid))
+        return [  # a chunk not embedded yet has no dense score: its neutral one only served the fusion
+            Hit(self.chunks[cid], score, d_rank.get(cid), l_rank.get(cid),
+                None if cid in self.pending else d_score.get(cid), l_score.get(cid))
             for cid, score in best
         ]
 

@@ -154,3 +154,32 @@ def test_an_index_from_a_newer_qa_is_refused_with_advice_to_upgrade(tmp_path: Pa
     manifest.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(IndexMismatch, match=r"newer qa.*Upgrade qa.*do not rebuild"):
         Assistant.open(index)
+
+
+def test_a_keyword_only_version_answers_from_lexical_evidence(tmp_path: Path):
+    """A fresh build killed before embedding leaves a keyword-only version: it
+    answers what its words support and still refuses what they do not, even
+    under a refusal rule that trusts dense similarity alone."""
+    import subprocess
+    import sys
+
+    from qa import store
+    from qa.faults import FAULT_EXIT
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "fake.json").write_text(json.dumps({"format": 1, "models": ["fake"], "rule": {
+        "dense_weight": 1.0, "lexical_weight": 0.0, "threshold": 0.5, "cross_threshold": None}}), encoding="utf-8")
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    (docs / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    code = ("import sys; from pathlib import Path; from qa import Settings, build_or_update; "
+            "build_or_update(Path(sys.argv[1]), Path(sys.argv[2]), Settings(model='fake', lexical_first_min=1))")
+    proc = subprocess.run([sys.executable, "-c", code, str(docs), str(index)], capture_output=True,
+                          env=dict(os.environ, QA_FAIL_AT="index:keyword-only-written"), timeout=120)
+    assert proc.returncode == FAULT_EXIT, proc.stderr.decode()
+    assert store.load(index).manifest.pending == ["a.txt"] and store.load(index).vectors.size == 0
+    bot = Assistant.open(index, Settings(model="fake", calibrations=str(rules)))
+    answer = bot.ask("ما قدرة المحطة الجديدة في عدن؟")
+    assert not answer.refused and "120 ميغاواط" in answer.text and answer.citations[0].doc_id == "a.txt"
+    assert bot.ask("ما هي أسعار النفط اليوم؟").refused

@@ -138,4 +138,6 @@ def assess(query: Query, hits: Sequence[Hit], articles: Mapping[str, Article],
     if query.cross_lingual and words is not None:  # over every hit, as the cross-lingual answer reads them all
         bridged = bridged_share(query.words, [text for *_, text in sentences(hits, articles)], words)
     ev = Evidence(lex, sentence, dense, query.cross_lingual, False, bridged, reader)
-    return replace(ev, supported=c.supports(ev))
+    # a passage not embedded yet (a keyword-only version) is judged by the lexical rule too
+    unembedded = len(dense_scores) < len(top)
+    return replace(ev, supported=c.supports(ev) or (unembedded and LEXICAL_ONLY.supports(ev)))
