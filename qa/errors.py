@@ -68,5 +68,26 @@ class IndexBusy(IndexUnusable):
     """Another process is writing this index."""
 
 
+class IndexWriteFailed(IndexUnusable):
+    """The disk refused a write (full, over quota, read-only); the previous version stays live."""
+
+    def __init__(self, index_dir: object, cause: BaseException) -> None:
+        self.cause = cause
+        why = getattr(cause, "strerror", None) or " ".join(str(cause).split())[:160]
+        super().__init__(f"cannot write the index at {index_dir}: {why}. Nothing was lost: the previous version "
+                         "is still the one answering. Free some space (or fix the folder's permissions) and run "
+                         "qa index again; embedding already done is kept")
+
+
+def disk_refused(exc: BaseException) -> bool:
+    """Whether `exc` is the disk refusing a write (ENOSPC, EDQUOT, EROFS, EFBIG, or FAISS saying so)."""
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("no space left" in text or "fwrite" in text or "write error" in text)
+
+
 class LLMUnavailable(QAError):
     """The configured LLM cannot be used (its extra is not installed)."""

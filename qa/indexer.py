@@ -9,8 +9,10 @@ indexed once and reported as a duplicate.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +22,7 @@ import numpy as np
 from qa import store
 from qa.chunking import chunk_article, passage_text
 from qa.embedding import Embedder
+from qa.errors import IndexWriteFailed, disk_refused
 from qa.faults import checkpoint
 from qa.lexical import LexicalIndex, tokenize
 from qa.loading import Skipped, content_hash, load_folder
@@ -74,15 +77,27 @@ def update_index(index_dir: Path, articles: list[Article] | tuple[Article, ...],
                  progress: Progress | None = None, wait: bool = False) -> IndexReport:
     """Bring the index at `index_dir` up to date with `articles`, holding the
     writer lock (IndexBusy if another writer holds it, unless `wait`)."""
-    with store.writer_lock(index_dir, wait=wait):
+    with _disk_errors(index_dir), store.writer_lock(index_dir, wait=wait):
         return _update(index_dir, articles, skipped, embedder, settings, rebuild, progress)
+
+
+@contextlib.contextmanager
+def _disk_errors(index_dir: Path) -> Iterator[None]:
+    """A full, read-only or over-quota disk ends the run in one clear line
+    (IndexWriteFailed); the previous version stays live."""
+    try:
+        yield
+    except (OSError, RuntimeError) as exc:
+        if disk_refused(exc):
+            raise IndexWriteFailed(index_dir, exc) from exc
+        raise
 
 
 def update_from_folder(index_dir: Path, docs: Path, embedder: Embedder, settings: Settings, *,
                        rebuild: bool = False, progress: Progress | None = None, wait: bool = False) -> IndexReport:
     """`update_index` with the folder read while the writer lock is held (and
     the index folder left out when it lies inside the docs folder)."""
-    with store.writer_lock(index_dir, wait=wait):
+    with _disk_errors(index_dir), store.writer_lock(index_dir, wait=wait):
         loaded = load_folder(docs, settings, exclude=[index_dir])
         return _update(index_dir, loaded.articles, loaded.skipped, embedder, settings, rebuild, progress)
 

@@ -183,3 +183,29 @@ def test_a_keyword_only_version_answers_from_lexical_evidence(tmp_path: Path):
     answer = bot.ask("ما قدرة المحطة الجديدة في عدن؟")
     assert not answer.refused and "120 ميغاواط" in answer.text and answer.citations[0].doc_id == "a.txt"
     assert bot.ask("ما هي أسعار النفط اليوم؟").refused
+
+
+def test_a_writer_that_waited_for_the_lock_publishes_what_the_folder_holds_then(tmp_path: Path):
+    """No lost update: a writer queued behind another reads the folder only once
+    it holds the lock, so an article added meanwhile is in what it publishes."""
+    import threading
+    import time
+
+    from qa import store
+
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    (docs / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    build_or_update(docs, index, Settings(model="fake"))
+    reports = []
+    with store.writer_lock(index):  # another writer is at work
+        queued = threading.Thread(target=lambda: reports.append(
+            build_or_update(docs, index, Settings(model="fake"), wait=True)))
+        queued.start()
+        time.sleep(0.5)
+        assert queued.is_alive()  # waiting for the lock
+        (docs / "c.txt").write_text("خبر ثالث\n\nافتتح ميناء جديد في المكلا لاستقبال السفن التجارية.",
+                                    encoding="utf-8")
+    queued.join(timeout=60)
+    assert reports[0].added == 1
+    assert set(store.load(index).articles) == {"a.txt", "c.txt"}

@@ -56,8 +56,13 @@ class PendingVectors:
         self.folder.mkdir(parents=True, exist_ok=True)
         n = len(list(self.folder.glob("part-*.keys")))
         name = f"part-{n:06d}"
-        np.save(self.folder / f".{name}.npy", np.asarray(vectors, np.float32), allow_pickle=False)
-        (self.folder / f".{name}.keys").write_text("\n".join(keys), encoding="ascii")
+        try:
+            np.save(self.folder / f".{name}.npy", np.asarray(vectors, np.float32), allow_pickle=False)
+            (self.folder / f".{name}.keys").write_text("\n".join(keys), encoding="ascii")
+        except BaseException:
+            for tmp in (self.folder / f".{name}.npy", self.folder / f".{name}.keys"):
+                tmp.unlink(missing_ok=True)
+            raise
         os.replace(self.folder / f".{name}.npy", self.folder / f"{name}.npy")
         os.replace(self.folder / f".{name}.keys", self.folder / f"{name}.keys")  # the keys file marks it whole
 
