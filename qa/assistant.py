@@ -36,7 +36,7 @@ from qa.indexer import IndexReport, Progress, update_from_folder
 from qa.loading.folder import check_folder
 from qa.query import Query, analyse, check_question, standalone_text
 from qa.retrieval import MODES, Mode, Retriever
-from qa.settings import Settings
+from qa.settings import Settings, as_path, as_settings
 from qa.types import NO_EVIDENCE, Answer, Hit
 
 if TYPE_CHECKING:
@@ -45,12 +45,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def build_or_update(docs: Path, index_dir: Path, settings: Settings, *, rebuild: bool = False,
+def build_or_update(docs: Path | str, index_dir: Path | str, settings: Settings | None = None, *, rebuild: bool = False,
                     embedder: Embedder | None = None, progress: Progress | None = None,
                     wait: bool = False) -> IndexReport:
     """Load `docs` and bring the index at `index_dir` up to date. The folder is
     read after the writer lock is taken (a writer that waited for the model
     never publishes an older view of the folder than the writer before it)."""
+    docs, index_dir, settings = as_path(docs, "docs"), as_path(index_dir, "index_dir"), as_settings(settings)
     check_folder(docs)
     embedder = embedder or _embedder_for(index_dir, settings, rebuild)
     return update_from_folder(index_dir, docs, embedder, settings, rebuild=rebuild, progress=progress, wait=wait)
@@ -85,6 +86,8 @@ class Assistant:
         loaded too, when `settings.reader` and the model suit it (`reader`
         reuses a loaded one), and the LLM writer when `settings.llm` is set
         (`chat_model`: a LangChain chat model to use instead of the one it names)."""
+        index_dir = as_path(index_dir, "index_dir")
+        settings = None if settings is None else as_settings(settings)
         idx = store.load(index_dir)
         settings = settings or Settings(model=idx.manifest.embedder)
         if embedder is None:

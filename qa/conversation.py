@@ -106,6 +106,8 @@ def follow_up_note(answer: Answer) -> str | None:
 def turns(history: Iterable[object] | None) -> tuple[Turn, ...]:
     """The history as Turns: each item a Turn, an Answer (the question and
     reply it holds) or a {"question", "answer"} mapping (optionally "doc_ids")."""
+    if history is not None and (isinstance(history, str | bytes | dict) or not isinstance(history, Iterable)):
+        raise BadInput(f"history must be a list of earlier turns, oldest first, got {type(history).__name__}")
     out = []
     for i, item in enumerate(history or ()):
         if isinstance(item, Turn):

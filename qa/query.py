@@ -51,7 +51,9 @@ class Query:
 
 def check_question(text: object) -> str:
     """`text` if it can be asked, else BadQuestion saying why."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise BadQuestion(f"the question must be text (a str), got {type(text).__name__}")
+    if not text.strip():
         raise BadQuestion("the question is empty; type a question, e.g. «من هو وزير الداخلية اليمني؟»")
     if len(text) > MAX_QUESTION_CHARS:
         raise BadQuestion(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")

@@ -8,8 +8,10 @@ value raises `BadSettings` naming the field, the value and what is allowed.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 from qa.errors import BadSettings
@@ -132,3 +134,20 @@ class Settings:
         if unknown:
             raise BadSettings(f"unknown setting(s) {', '.join(unknown)}; see qa.settings.Settings for the list")
         return replace(self, **changes)
+
+
+def as_settings(value: object) -> Settings:
+    """`value` if it is a Settings, the defaults for None; BadSettings otherwise."""
+    if value is None:
+        return Settings()
+    if not isinstance(value, Settings):
+        raise BadSettings(f"settings must be a qa.Settings, got {type(value).__name__}; build one with "
+                          "Settings(model=..., top_k=...)")
+    return value
+
+
+def as_path(value: object, what: str) -> Path:
+    """`value` (a str or path) as a Path; BadSettings naming `what` otherwise."""
+    if isinstance(value, str | os.PathLike) and str(value).strip():
+        return Path(value)
+    raise BadSettings(f"{what} must be a folder path (str or pathlib.Path), got {value!r:.80}")

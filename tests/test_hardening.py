@@ -209,3 +209,20 @@ def test_a_writer_that_waited_for_the_lock_publishes_what_the_folder_holds_then(
     queued.join(timeout=60)
     assert reports[0].added == 1
     assert set(store.load(index).articles) == {"a.txt", "c.txt"}
+
+
+def test_public_api_arguments_are_validated_with_clear_errors(bot: Assistant, tmp_path: Path):
+    from qa.errors import BadInput, BadQuestion
+
+    with pytest.raises(BadQuestion, match="must be text"):
+        bot.ask(123)
+    with pytest.raises(BadInput, match="history must be a list"):
+        bot.ask("من؟", history="سؤال سابق")
+    with pytest.raises(BadSettings, match=r"settings must be a qa\.Settings, got dict"):
+        Assistant.open(bot.index.path.parent.parent, {"model": "fake"})
+    with pytest.raises(BadSettings, match="index_dir must be a folder path"):
+        Assistant.open(5)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    assert build_or_update(str(docs), str(tmp_path / "index"), Settings(model="fake")).articles == 1  # str paths do

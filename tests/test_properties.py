@@ -2,6 +2,7 @@
 splitting and chunking: offsets always give back the original text,
 normalisation is idempotent, and no input raises."""
 
+import itertools
 import string
 import tempfile
 from pathlib import Path
@@ -43,7 +44,7 @@ def test_sentence_spans_lie_inside_the_range_in_order(text: str, a: int, b: int)
     for s in spans:
         assert start <= s.start < s.end <= end
         assert text[s.start:s.end] == text[s.start:s.end].rstrip() and any(c.isalnum() for c in text[s.start:s.end])
-    assert all(x.end <= y.start for x, y in zip(spans, spans[1:], strict=False))
+    assert all(x.end <= y.start for x, y in itertools.pairwise(spans))
 
 
 @FAST
@@ -52,7 +53,7 @@ def test_chunks_cover_every_word_in_order_and_respect_the_size(text: str, size: 
     spans = chunk_spans(text, size, overlap)
     for s in spans:
         assert 0 <= s.start < s.end <= len(text) and s.end - s.start <= size
-    assert all(x.start < y.start for x, y in zip(spans, spans[1:], strict=False))
+    assert all(x.start < y.start for x, y in itertools.pairwise(spans))
     covered = set()
     for s in spans:
         covered.update(range(s.start, s.end))
