@@ -95,12 +95,13 @@ def test_the_input_disables_itself_while_answering_and_an_error_leaves_it_usable
     assert box.proto.submit_mode == box.proto.SubmitMode.SUBMIT_MODE_DISABLE and not box.disabled
     real_ask = Assistant.ask
 
-    def failing(self, question, **kw):
-        raise IndexUnusable("the index files are damaged")
+    def failing(self, question, **kw):  # an error whose text carries a file name that is markdown
+        raise IndexUnusable("the index files are damaged: ![b](http://tracker.example/b.png) [x](http://x.example)")
 
     monkeypatch.setattr(Assistant, "ask", failing)
     ask(app, "من هو وزير الداخلية اليمني؟")
     assert app.error and "خطأ" in app.error[0].value and "damaged" in app.error[0].value
+    assert "![b](" not in app.error[0].value and "[x](" not in app.error[0].value  # shown as text, not fetched
     assert not app.chat_input[0].disabled
     monkeypatch.setattr(Assistant, "ask", real_ask)
     assert "إبراهيم حيدان" in ask(app, "من هو وزير الداخلية اليمني؟")

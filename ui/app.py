@@ -29,7 +29,7 @@ from qa.query import MAX_QUESTION_CHARS
 from ui import render
 from ui.chats import ChatStore
 from ui.sidebar import reindex, sidebar
-from ui.texts import both, say
+from ui.texts import both, plain, say
 
 EXAMPLES = [
     "من هو وزير الداخلية اليمني؟",
@@ -203,7 +203,7 @@ def main() -> None:
     try:
         bot = current_assistant()
     except QAError as exc:  # e.g. QA_LLM names an LLM whose extra is not installed
-        st.error(both("error", error=exc))
+        st.error(plain(both("error", error=exc)))
         st.stop()
     sidebar(DOCS, INDEX, settings(), get_embedder, chats, bot, conv)
 
@@ -220,7 +220,7 @@ def main() -> None:
         with st.chat_message("user"):
             st.html(render.text_html(failed[0], "qa-question", reply_language(failed[0])))
         with st.chat_message("assistant"):
-            st.error(failed[1])
+            st.error(plain(failed[1]))
     pending = st.session_state.pop("pending", None)
     if not messages and pending is None:
         st.caption(both("examples"))

@@ -53,7 +53,7 @@ def reindex(docs: Path, index: Path, settings: Settings, get_embedder: Callable[
             report = build_or_update(docs, index, settings, embedder=get_embedder(settings.model),
                                      progress=StatusProgress())
         except QAError as exc:
-            status.update(label=both("index_failed", error=exc), state="error")
+            status.update(label=plain(both("index_failed", error=exc)), state="error")
             chats.notify("error", [both("index_failed", error=exc)])
             return None
         status.update(label=both("index_ready", summary=summary(report)), state="complete", expanded=False)
