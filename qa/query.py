@@ -55,6 +55,11 @@ def check_question(text: object) -> str:
         raise BadQuestion(f"the question must be text (a str), got {type(text).__name__}")
     if not text.strip():
         raise BadQuestion("the question is empty; type a question, e.g. «من هو وزير الداخلية اليمني؟»")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadQuestion("the question holds an invalid character (a lone surrogate such as \\ud800); "
+                          "send it as UTF-8 text") from None
     if len(text) > MAX_QUESTION_CHARS:
         raise BadQuestion(f"the question is {len(text)} characters long; the limit is {MAX_QUESTION_CHARS}")
     return text

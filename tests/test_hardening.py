@@ -81,13 +81,16 @@ def test_one_bad_batch_line_does_not_stop_the_others(bot: Assistant, tmp_path: P
     batch = tmp_path / "b.jsonl"
     batch.write_text("\n".join([json.dumps({"id": 1, "question": ""}), "not json", "[" * 50_000,
                                 json.dumps({"id": 4, "question": "ما قدرة المحطة الجديدة في عدن؟"},
-                                           ensure_ascii=False)]), encoding="utf-8")
+                                           ensure_ascii=False),
+                                '{"id": 5, "question": "\\ud800"}', json.dumps({"id": 6, "question": "ا" * 3000})]),
+                     encoding="utf-8")
     index = bot.index.path.parent.parent
     assert main(["ask", "--batch", str(batch), "--index", str(index), "--json"]) == 2
     out = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
-    assert [o.get("id") for o in out] == [1, None, None, 4]
+    assert [o.get("id") for o in out] == [1, None, None, 4, 5, 6]
     assert "empty" in out[0]["error"] and "invalid JSON" in out[1]["error"] and "nested" in out[2]["error"]
     assert out[3]["question"] == "ما قدرة المحطة الجديدة في عدن؟" and "error" not in out[3]
+    assert "lone surrogate" in out[4]["error"] and "the limit is 2000" in out[5]["error"]
 
 
 def two_versions(tmp_path: Path) -> tuple[Path, Path, Path]:
