@@ -30,7 +30,7 @@ from qa.answer.reader import Reader, load_reader
 from qa.answer.refusal import calibration_for
 from qa.arabic import terms
 from qa.conversation import needs_context, quotes, resolve, turns
-from qa.embedding import Embedder, load_embedder
+from qa.embedding import Embedder, load_embedder, resolve_runtime
 from qa.errors import BadSettings
 from qa.indexer import IndexReport, Progress, update_from_folder
 from qa.loading.folder import check_folder
@@ -60,8 +60,9 @@ def build_or_update(docs: Path | str, index_dir: Path | str, settings: Settings 
 def _embedder_for(index_dir: Path, settings: Settings, rebuild: bool) -> Embedder:
     manifest = store.read_manifest(index_dir)
     if manifest is not None and not rebuild:
-        store.check_compatible(manifest, settings.model, None, index_dir)
-    return load_embedder(settings.model, batch_size=settings.batch_size)
+        store.check_compatible(manifest, settings.model, None, index_dir, settings.runtime)
+    runtime = resolve_runtime(settings.runtime, manifest.runtime if manifest and not rebuild else None)
+    return load_embedder(settings.model, batch_size=settings.batch_size, runtime=runtime)
 
 
 @dataclass
@@ -91,9 +92,10 @@ class Assistant:
         idx = store.load(index_dir)
         settings = settings or Settings(model=idx.manifest.embedder)
         if embedder is None:
-            store.check_compatible(idx.manifest, settings.model, None, index_dir)
-            embedder = load_embedder(settings.model, batch_size=settings.batch_size)
-        store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, index_dir)
+            store.check_compatible(idx.manifest, settings.model, None, index_dir, settings.runtime)
+            embedder = load_embedder(settings.model, batch_size=settings.batch_size,
+                                     runtime=resolve_runtime(settings.runtime, idx.manifest.runtime))
+        store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, index_dir, embedder.runtime)
         retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, settings, idx.pending_chunk_ids())
         if reader is None:
             reader = load_reader(embedder.model_id, settings.reader, embedder)

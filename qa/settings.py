@@ -34,6 +34,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "verify_overlap": (0.0, 1.0), "verify_dense": (0.0, 1.0), "verify_names_percentile": (0.0, 100.0),
 }
 LLM_PROVIDERS = ("openai", "ollama")
+Runtime = Literal["auto", "torch", "openvino"]
+RUNTIMES: tuple[str, ...] = get_args(Runtime)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ class Settings:
     # refusal calibrations: a folder of JSON files written by `qa eval calibrate`
     # (None: the ones shipped in qa/answer/calibrations/)
     calibrations: str | None = None
-    # embedding runtime
+    # embedding runtime: "torch", "openvino" (docs/performance.md), or "auto": the index's
+    # own for an existing index, the default runtime for a new one
+    runtime: Runtime = "auto"
     batch_size: int = 32
     # loading: larger files are skipped, longer titles cut, a longer line skips its file
     max_file_mb: float = 20.0
@@ -102,6 +106,8 @@ class Settings:
         if self.model.startswith("fake") and not _FAKE.fullmatch(self.model):
             raise BadSettings(f"model {self.model!r} is not a test embedder: use 'fake' or 'fake-DIM' with a "
                               "positive whole number of dimensions, e.g. 'fake-64'")
+        if self.runtime not in RUNTIMES:
+            raise BadSettings(f"runtime must be one of {', '.join(map(repr, RUNTIMES))}, got {self.runtime!r}")
         if self.fusion not in FUSIONS:
             raise BadSettings(f"fusion must be one of {', '.join(map(repr, FUSIONS))}, got {self.fusion!r}")
         types = {f.name: f.type for f in fields(self)}

@@ -229,3 +229,17 @@ def test_public_api_arguments_are_validated_with_clear_errors(bot: Assistant, tm
     docs.mkdir()
     (docs / "a.txt").write_text(ARTICLE, encoding="utf-8")
     assert build_or_update(str(docs), str(tmp_path / "index"), Settings(model="fake")).articles == 1  # str paths do
+
+
+def test_an_index_refuses_questions_embedded_by_another_runtime(bot: Assistant, capsys, monkeypatch):
+    from qa.errors import IndexMismatch
+
+    index = bot.index.path.parent.parent
+    assert bot.index.manifest.runtime == "numpy"  # the test embedder's own
+    with pytest.raises(IndexMismatch, match=r"embedded with the numpy runtime, but openvino.*QA_RUNTIME=numpy"):
+        Assistant.open(index, Settings(model="fake", runtime="openvino"))
+    monkeypatch.setenv("QA_RUNTIME", "torch")
+    assert main(["ask", "ما قدرة المحطة؟", "--index", str(index)]) == 2
+    assert "embedded with the numpy runtime, but torch was asked for" in capsys.readouterr().err
+    with pytest.raises(BadSettings, match="runtime must be one of"):
+        Settings(runtime="onnx")

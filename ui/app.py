@@ -23,7 +23,7 @@ from qa import Answer, Assistant, QAError, Settings, store
 from qa.answer.reader import Reader, load_reader
 from qa.arabic import reply_language
 from qa.conversation import shown_citations
-from qa.embedding import Embedder, load_embedder
+from qa.embedding import Embedder, load_embedder, resolve_runtime
 from qa.errors import BadSettings
 from qa.query import MAX_QUESTION_CHARS
 from ui import render
@@ -44,24 +44,28 @@ _CONV = re.compile(r"[0-9a-f]{32}")
 
 
 def settings() -> Settings:
-    """The model (QA_MODEL, else the index's, else the default) and the optional
-    LLM writer (QA_LLM, QA_LLM_BASE_URL, QA_LLM_TIMEOUT, as `qa ui --llm` sets them)."""
-    model = os.environ.get("QA_MODEL")
-    if not model:
-        manifest = store.read_manifest(INDEX)
-        model = manifest.embedder if manifest else Settings().model
+    """The model (QA_MODEL, else the index's, else the default), its runtime
+    (QA_RUNTIME, else the index's, else the default) and the optional LLM writer
+    (QA_LLM, QA_LLM_BASE_URL, QA_LLM_TIMEOUT, as `qa ui --llm` sets them)."""
+    manifest = store.read_manifest(INDEX)
+    model = os.environ.get("QA_MODEL") or (manifest.embedder if manifest else Settings().model)
+    runtime = resolve_runtime(os.environ.get("QA_RUNTIME") or "auto", manifest.runtime if manifest else None)
     timeout = os.environ.get("QA_LLM_TIMEOUT")
     try:
         seconds = float(timeout) if timeout else Settings.llm_timeout
     except ValueError as exc:
         raise BadSettings(f"QA_LLM_TIMEOUT must be a number of seconds, got {timeout!r}") from exc
-    return Settings(model=model, llm=os.environ.get("QA_LLM") or None,
+    return Settings(model=model, runtime=runtime, llm=os.environ.get("QA_LLM") or None,
                     llm_base_url=os.environ.get("QA_LLM_BASE_URL") or None, llm_timeout=seconds)
 
 
-@st.cache_resource(show_spinner=False)
 def get_embedder(model_id: str) -> Embedder:
-    return load_embedder(model_id)
+    return _embedder(model_id, settings().runtime)
+
+
+@st.cache_resource(show_spinner=False)
+def _embedder(model_id: str, runtime: str) -> Embedder:
+    return load_embedder(model_id, runtime=runtime)
 
 
 @st.cache_resource(show_spinner=False)

@@ -35,6 +35,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         s = s.with_(top_k=args.top_k)
     if getattr(args, "no_reader", False):
         s = s.with_(reader=False)
+    if os.environ.get("QA_RUNTIME"):
+        s = s.with_(runtime=os.environ["QA_RUNTIME"])
     llm = getattr(args, "llm", None) or os.environ.get("QA_LLM")
     if llm and hasattr(args, "llm"):
         url = getattr(args, "llm_base_url", None) or os.environ.get("QA_LLM_BASE_URL")

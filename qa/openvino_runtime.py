@@ -1,0 +1,141 @@
+"""The OpenVINO embedding runtime: a sentence-transformers folder exported once
+to OpenVINO IR, run with `openvino` and `tokenizers` (no torch at run time).
+
+    <folder>-openvino-<key>/
+      model.xml, model.bin   the transformer as OpenVINO IR (weights stored in fp16)
+      export.json            what it was built from: the source key, the openvino version
+
+`key` hashes the source folder's weight, config and tokenizer files (name,
+size, modification time), the openvino version and EXPORT_VERSION: a changed
+source gets a new export, and older exports of the folder are removed. The
+export is written to a temporary folder and renamed, under a lock, so two
+processes never build it twice or read half of it. Only mean-pooled models
+(multilingual-e5 and most sentence-transformers models) are supported.
+OpenVINO picks the inference precision (bf16 on CPUs with AVX512-BF16 or AMX,
+else fp32); `QA_OV_PRECISION=f32` forces full precision.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import ModelNotFound
+
+log = logging.getLogger(__name__)
+
+EXPORT_VERSION = 1
+_SOURCE_FILES = ("model.safetensors", "config.json", "tokenizer.json")
+
+
+def _source_key(folder: Path) -> str:
+    import openvino
+
+    parts = [f"export {EXPORT_VERSION}", f"openvino {openvino.__version__}"]
+    for name in _SOURCE_FILES:
+        st = (folder / name).stat()
+        parts.append(f"{name} {st.st_size} {st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def export(folder: Path) -> Path:
+    """The OpenVINO IR of the sentence-transformers model in `folder`, built on first use."""
+    key = _source_key(folder)
+    target = folder.parent / f"{folder.name}-openvino-{key}"
+    if (target / "export.json").exists():
+        return target / "model.xml"
+    with open(folder.parent / f".{folder.name}-openvino.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / "export.json").exists():  # another process built it while we waited
+            return target / "model.xml"
+        log.info("exporting %s to OpenVINO (once; about 10 s)", folder.name)
+        import openvino as ov
+        import torch
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(folder, dtype=torch.float32).eval()
+        example = {"input_ids": torch.ones(2, 16, dtype=torch.long),
+                   "attention_mask": torch.ones(2, 16, dtype=torch.long)}
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-openvino-", dir=folder.parent))
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracing warnings about shapes the export does not fix
+                ov.save_model(ov.convert_model(model, example_input=example), tmp / "model.xml")
+            (tmp / "export.json").write_text(json.dumps({"source": str(folder), "key": key,
+                                                         "openvino": ov.__version__}), encoding="utf-8")
+            os.replace(tmp, target)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for old in folder.parent.glob(f"{folder.name}-openvino-*"):
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
+    return target / "model.xml"
+
+
+class OpenVinoEmbedder:
+    """A mean-pooled sentence-transformers model run by OpenVINO on the CPU."""
+
+    runtime = "openvino"
+
+    def __init__(self, model_id: str, folder: Path, *, batch_size: int = 32, threads: int | None = None) -> None:
+        try:
+            import openvino as ov
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ModelNotFound(model_id, RuntimeError("the openvino runtime needs: pip install openvino")) from exc
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        if not pooling.get("pooling_mode_mean_tokens", pooling.get("pooling_mode") == "mean"):
+            raise ModelNotFound(model_id, RuntimeError("the openvino runtime runs mean-pooled models only; "
+                                                       "use QA_RUNTIME=torch"))
+        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1}
+        if os.environ.get("QA_OV_PRECISION"):
+            config["INFERENCE_PRECISION_HINT"] = os.environ["QA_OV_PRECISION"]
+        self._model = ov.Core().compile_model(str(export(folder)), "CPU", config)
+        self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        st_config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self._tok.enable_truncation(int(st_config.get("max_seq_length", 512)))
+        self._tok.no_padding()
+        hf = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self._pad = int(hf.get("pad_token_id") or 0)
+        prompts = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        self._prompts = prompts.get("prompts") or {}
+        self.model_id = model_id
+        self.dimension = int(pooling.get("word_embedding_dimension") or pooling.get("embedding_dimension")
+                             or hf["hidden_size"])
+        self.batch_size = batch_size
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        encs = self._tok.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encs)
+        ids = np.full((len(encs), width), self._pad, np.int64)
+        mask = np.zeros((len(encs), width), np.int64)
+        for row, e in enumerate(encs):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
+        hidden = self._model({"input_ids": ids, "attention_mask": mask})[0]
+        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def embed_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), np.float32)
+        prefix = self._prompts.get("document", "")
+        order = np.argsort([len(t) for t in texts], kind="stable")  # batches of like lengths pad little
+        for at in range(0, len(order), self.batch_size):
+            idx = order[at : at + self.batch_size]
+            out[idx] = self._embed([prefix + texts[i] for i in idx])
+            if progress:
+                progress(len(idx))
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._embed([self._prompts.get("query", "") + text])[0].astype(np.float32)
