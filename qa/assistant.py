@@ -61,7 +61,7 @@ def _embedder_for(index_dir: Path, settings: Settings, rebuild: bool) -> Embedde
     manifest = store.read_manifest(index_dir)
     if manifest is not None and not rebuild:
         store.check_compatible(manifest, settings.model, None, index_dir, settings.runtime)
-    runtime = resolve_runtime(settings.runtime, manifest.runtime if manifest and not rebuild else None)
+    runtime = resolve_runtime(settings.runtime, manifest.runtime if manifest and not rebuild else None, settings.model)
     return load_embedder(settings.model, batch_size=settings.batch_size, runtime=runtime)
 
 
@@ -94,7 +94,7 @@ class Assistant:
         if embedder is None:
             store.check_compatible(idx.manifest, settings.model, None, index_dir, settings.runtime)
             embedder = load_embedder(settings.model, batch_size=settings.batch_size,
-                                     runtime=resolve_runtime(settings.runtime, idx.manifest.runtime))
+                                     runtime=resolve_runtime(settings.runtime, idx.manifest.runtime, settings.model))
         store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, index_dir, embedder.runtime)
         retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, settings, idx.pending_chunk_ids())
         if reader is None:

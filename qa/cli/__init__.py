@@ -40,6 +40,7 @@ def _llm(sp: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from qa.cli import chat_ui
     from qa.cli import commands as c
 
     p = argparse.ArgumentParser(prog="qa", description="Arabic-first question answering over news articles.")
@@ -87,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8501)
     sp.add_argument("--headless", action="store_true", help="do not open a browser window")
     _llm(sp)
-    sp.set_defaults(func=c.cmd_ui)
+    sp.set_defaults(func=chat_ui.cmd_ui)
 
     sp = sub.add_parser("eval", help="evaluate retrieval and answers on a question set "
                                      "(qa eval calibrate: fit the refusal rule)")

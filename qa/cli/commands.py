@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,6 @@ from qa.cli import output
 from qa.cli.verify import cmd_verify
 from qa.conversation import turns
 from qa.errors import BadInput, DocsNotFound, QAError
-from qa.loading import MAX_UPLOAD_BYTES
 from qa.settings import Settings
 
 
@@ -276,26 +274,3 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"  {name:16s} {n_ans:4d} ({fr if fr is not None else 0:.3f})   "
               f"{n_oos:4d} ({ref if ref is not None else 0:.3f})")
     return 0
-
-
-def ui_script() -> Path:
-    """The chat app, installed with the project as the `ui` package."""
-    import ui
-
-    return Path(ui.__file__).resolve().parent / "app.py"
-
-
-def cmd_ui(args: argparse.Namespace) -> int:
-    app = ui_script()
-    env = dict(os.environ, QA_DOCS=str(Path(args.docs).resolve()), QA_INDEX=str(Path(args.index).resolve()))
-    if args.model:
-        env["QA_MODEL"] = Settings(model=args.model).model  # validated
-    if args.llm:
-        s = settings_from(args)  # validated
-        env.update(QA_LLM=s.llm or "", QA_LLM_BASE_URL=s.llm_base_url or "", QA_LLM_TIMEOUT=str(s.llm_timeout))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.address", args.host,
-           "--server.maxUploadSize", str(MAX_UPLOAD_BYTES // 1_000_000), "--client.toolbarMode", "minimal",
-           "--server.headless", "true" if args.headless else "false", "--browser.gatherUsageStats", "false"]
-    print(f"opening the chat on http://{args.host}:{args.port} (Ctrl+C stops it)", file=sys.stderr)
-    return subprocess.call(cmd, env=env)
