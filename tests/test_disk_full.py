@@ -40,6 +40,7 @@ def _can_mount() -> bool:
     return probe.returncode == 0
 
 
+@pytest.mark.slow  # about 5 s: in CI's slow suite, to keep the default suite well under a minute
 @pytest.mark.skipif(not _can_mount(), reason="needs unshare and tmpfs in a user namespace")
 def test_a_full_disk_ends_in_one_line_and_keeps_the_previous_version(tmp_path: Path):
     docs, mnt = tmp_path / "docs", tmp_path / "mnt"
