@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 
 def quiet_libraries() -> None:
@@ -10,10 +12,12 @@ def quiet_libraries() -> None:
     for name in ("transformers", "sentence_transformers", "bm25s", "faiss", "httpx", "trafilatura"):
         logging.getLogger(name).setLevel(logging.ERROR)
     logging.getLogger("qa.e5convert").setLevel(logging.INFO)  # the one-time model build takes ~20 s: say so
-    try:
+    # transformers reads these when (if ever) it is imported: importing it here would cost half a second
+    # of every start, and on the OpenVINO runtime nothing else imports it
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
-    except ImportError:  # pragma: no cover
-        pass
