@@ -82,7 +82,7 @@ class FakeEmbedder:
 
 
 # Models that need "query: " / "passage: " prefixes but may not ship prompts.
-_E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
 
 
 class SentenceTransformerEmbedder:
@@ -107,7 +107,7 @@ class SentenceTransformerEmbedder:
         except OSError as exc:
             raise ModelNotFound(model_id, exc) from exc
         if not self._model.prompts.get("query") and "e5" in model_id.lower():
-            self._model.prompts.update(_E5_PROMPTS)
+            self._model.prompts.update(E5_PROMPTS)
         self.model_id = model_id
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
@@ -199,6 +199,8 @@ def resolve_runtime(setting: str, index_runtime: str | None = None, model_id: st
     index's own runtime, or the model's default runtime for a new index."""
     if setting != "auto":
         return setting
+    if index_runtime == "":  # recorded before runtimes were: torch
+        return "torch"
     return index_runtime if index_runtime in ("torch", "openvino") else default_runtime(model_id)
 
 

@@ -80,12 +80,15 @@ class IndexWriteFailed(IndexUnusable):
 
 
 def disk_refused(exc: BaseException) -> bool:
-    """Whether `exc` is the disk refusing a write (ENOSPC, EDQUOT, EROFS, EFBIG, or FAISS saying so)."""
+    """Whether `exc` is the disk refusing a write: full, over quota, read-only,
+    a file too large, no permission, or a short write reported without an errno
+    (NumPy's "requested and written", FAISS's fwrite errors)."""
     import errno
 
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
     text = str(exc).lower()
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM) or (
+            exc.errno is None and "requested and" in text and "written" in text)
     return isinstance(exc, RuntimeError) and ("no space left" in text or "fwrite" in text or "write error" in text)
 
 

@@ -220,7 +220,7 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
         checkpoint("index:keyword-only-written")
     resumed = _embed(index_dir, embedder, settings, to_embed_text, to_embed_ids, vectors, progress)
     write(list(range(len(chunks))), [])
-    store.PendingVectors(index_dir, embedder.model_id, embedder.dimension).clear()
+    store.PendingVectors(index_dir, embedder.model_id, embedder.dimension, embedder.runtime).clear()
     return IndexReport(len(kept), len(chunks), added, updated, removed, unchanged, renamed, tuple(duplicates),
                        tuple(skipped), len(to_embed_text) - resumed, time.perf_counter() - t0, embedder.model_id,
                        str(index_dir), lexical_ready_seconds=lexical_ready, resumed_chunks=resumed)
@@ -233,7 +233,7 @@ def _embed(index_dir: Path, embedder: Embedder, settings: Settings, texts: list[
     resumes from there. Returns how many came from a killed run's slices."""
     if not texts:
         return 0
-    cache = store.PendingVectors(index_dir, embedder.model_id, embedder.dimension)
+    cache = store.PendingVectors(index_dir, embedder.model_id, embedder.dimension, embedder.runtime)
     keys = [store.passage_key(t) for t in texts]
     done = cache.load()
     todo = []

@@ -125,19 +125,28 @@ class OpenVinoEmbedder:
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime needs: pip install openvino")) from exc
-        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        try:
+            pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+            st_config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+            hf = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            st_file = folder / "config_sentence_transformers.json"
+            prompts = json.loads(st_file.read_text(encoding="utf-8")) if st_file.exists() else {}
+        except (OSError, ValueError) as exc:
+            raise ModelNotFound(model_id, RuntimeError(f"{folder} is not a complete sentence-transformers folder "
+                                                       f"({exc}); use QA_RUNTIME=torch")) from exc
         if not pooling.get("pooling_mode_mean_tokens", pooling.get("pooling_mode") == "mean"):
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime runs mean-pooled models only; "
                                                        "use QA_RUNTIME=torch"))
         self._model = compile_ir(export(folder, cache_dir), threads)
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        st_config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self._tok.enable_truncation(int(st_config.get("max_seq_length", 512)))
         self._tok.no_padding()
-        hf = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         self._pad = int(hf.get("pad_token_id") or 0)
-        prompts = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         self._prompts = prompts.get("prompts") or {}
+        if not self._prompts.get("query") and "e5" in model_id.lower():  # as the torch runtime does
+            from qa.embedding import E5_PROMPTS
+
+            self._prompts = dict(E5_PROMPTS)
         self.model_id = model_id
         self.dimension = int(pooling.get("word_embedding_dimension") or pooling.get("embedding_dimension")
                              or hf["hidden_size"])

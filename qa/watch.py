@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 
 class _Changes(FileSystemEventHandler):
-    def __init__(self) -> None:
+    def __init__(self, ignore: tuple[Path, ...] = ()) -> None:
+        self.ignore = ignore  # folders whose changes are ours (an index kept inside the docs folder)
         self.last = 0.0
         self.pending = False
         self.lock = threading.Lock()
@@ -25,8 +26,12 @@ class _Changes(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
-        name = Path(str(event.src_path)).name
-        if name.startswith(".") and not event.is_directory:  # our own .part files, editor swap files
+        path = Path(str(event.src_path)).resolve()
+        if path.name.startswith(".") and not event.is_directory:  # our own .part files, editor swap files
+            return
+        if event.is_directory and event.event_type == "modified":  # an entry inside changed: that has its event
+            return
+        if any(path == folder or path.is_relative_to(folder) for folder in self.ignore):
             return
         with self.lock:
             self.pending = True
@@ -34,11 +39,12 @@ class _Changes(FileSystemEventHandler):
 
 
 def watch(docs: Path, reindex: Callable[[], None], *, debounce: float = 2.0,
-          stop: threading.Event | None = None, poll: float = 0.2) -> None:
+          stop: threading.Event | None = None, poll: float = 0.2, ignore: tuple[Path, ...] = ()) -> None:
     """Call `reindex()` once now, then again `debounce` seconds after the last
-    change under `docs`, until `stop` is set (or KeyboardInterrupt)."""
+    change under `docs` outside the `ignore` folders, until `stop` is set (or
+    KeyboardInterrupt)."""
     stop = stop or threading.Event()
-    changes = _Changes()
+    changes = _Changes(tuple(p.resolve() for p in ignore))
     observer = Observer()
     observer.schedule(changes, str(docs), recursive=True)
     observer.start()

@@ -76,3 +76,19 @@ def test_an_intact_index_verifies_clean(built, capsys):
     index, _, current = built
     assert main(["index", "--verify", "--index", str(index)]) == 0
     assert f"{current} (current): intact" in capsys.readouterr().out
+
+
+def test_verify_json_parses_and_names_the_current_version(built, tmp_path: Path, capsys):
+    import json
+
+    source, older, current = built
+    index = tmp_path / "index"
+    shutil.copytree(source, index)
+    assert main(["index", "--verify", "--index", str(index), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["current"] == current
+    damage(index / "versions" / current / "chunks.jsonl", "flip")
+    assert main(["index", "--verify", "--index", str(index), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)  # one JSON object, nothing after it
+    assert report["current"] == older and [v["intact"] for v in report["versions"]] == [False, True]
+    assert main(["index", "--verify", "--index", str(tmp_path / "typo")]) == 2
+    assert not (tmp_path / "typo").exists()  # nothing created for a mistyped folder

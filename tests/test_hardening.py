@@ -160,9 +160,10 @@ def test_an_index_from_a_newer_qa_is_refused_with_advice_to_upgrade(tmp_path: Pa
 
 
 def test_a_keyword_only_version_answers_from_lexical_evidence(tmp_path: Path):
-    """A fresh build killed before embedding leaves a keyword-only version: it
-    answers what its words support and still refuses what they do not, even
-    under a refusal rule that trusts dense similarity alone."""
+    """An update killed before embedding leaves a keyword-only version: its new
+    article answers what its words support, beside embedded ones, even under a
+    refusal rule that trusts dense similarity alone; what its words do not
+    support is still refused."""
     import subprocess
     import sys
 
@@ -172,21 +173,25 @@ def test_a_keyword_only_version_answers_from_lexical_evidence(tmp_path: Path):
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "fake.json").write_text(json.dumps({"format": 1, "models": ["fake"], "rule": {
-        "dense_weight": 1.0, "lexical_weight": 0.0, "threshold": 0.5, "cross_threshold": None}}), encoding="utf-8")
+        "dense_weight": 1.0, "lexical_weight": 0.0, "threshold": 0.9, "cross_threshold": None}}), encoding="utf-8")
     docs, index = tmp_path / "docs", tmp_path / "index"
     docs.mkdir()
+    (docs / "b.txt").write_text("خبر عن الموانئ\n\nوصل وفد تجاري إلى صنعاء لبحث الاستثمار في الموانئ والطاقة.",
+                                encoding="utf-8")
+    build_or_update(docs, index, Settings(model="fake"))  # embedded
     (docs / "a.txt").write_text(ARTICLE, encoding="utf-8")
     code = ("import sys; from pathlib import Path; from qa import Settings, build_or_update; "
             "build_or_update(Path(sys.argv[1]), Path(sys.argv[2]), Settings(model='fake', lexical_first_min=1))")
     proc = subprocess.run([sys.executable, "-c", code, str(docs), str(index)], capture_output=True,
                           env=dict(os.environ, QA_FAIL_AT="index:keyword-only-written"), timeout=120)
     assert proc.returncode == FAULT_EXIT, proc.stderr.decode()
-    assert store.load(index).manifest.pending == ["a.txt"] and store.load(index).vectors.size == 0
+    idx = store.load(index)
+    assert idx.manifest.pending == ["a.txt"] and 0 < idx.vectors.size < len(idx.chunks)
     bot = Assistant.open(index, Settings(model="fake", calibrations=str(rules)))
     answer = bot.ask("ما قدرة المحطة الجديدة في عدن؟")
+    assert {h.chunk.doc_id for h in bot.search("ما قدرة المحطة الجديدة في عدن؟", 3)} == {"a.txt", "b.txt"}
     assert not answer.refused and "120 ميغاواط" in answer.text and answer.citations[0].doc_id == "a.txt"
     assert bot.ask("ما هي أسعار النفط اليوم؟").refused
-
 
 def test_a_writer_that_waited_for_the_lock_publishes_what_the_folder_holds_then(tmp_path: Path):
     """No lost update: a writer queued behind another reads the folder only once
@@ -231,15 +236,25 @@ def test_public_api_arguments_are_validated_with_clear_errors(bot: Assistant, tm
     assert build_or_update(str(docs), str(tmp_path / "index"), Settings(model="fake")).articles == 1  # str paths do
 
 
-def test_an_index_refuses_questions_embedded_by_another_runtime(bot: Assistant, capsys, monkeypatch):
+def test_an_index_refuses_questions_embedded_by_another_runtime(tmp_path: Path, capsys, monkeypatch):
+    import dataclasses
+
+    from qa import store
     from qa.errors import IndexMismatch
 
-    index = bot.index.path.parent.parent
-    assert bot.index.manifest.runtime == "numpy"  # the test embedder's own
-    with pytest.raises(IndexMismatch, match=r"embedded with the numpy runtime, but openvino.*QA_RUNTIME=numpy"):
-        Assistant.open(index, Settings(model="fake", runtime="openvino"))
+    docs, index = tmp_path / "docs", tmp_path / "index"
+    docs.mkdir()
+    (docs / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    build_or_update(docs, index, Settings(model="fake"))
+    assert store.read_manifest(index).runtime == "numpy"  # the test embedder's own: never compared
+    Assistant.open(index, Settings(model="fake", runtime="openvino"))
+    version = store.current_version(index)  # as if built on OpenVINO
+    built = dataclasses.replace(store.read_manifest(index), runtime="openvino")
+    (version / "manifest.json").write_text(built.to_json(), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match=r"embedded with the openvino runtime, but torch.*QA_RUNTIME=openvino"):
+        Assistant.open(index, Settings(model="fake", runtime="torch"))
     monkeypatch.setenv("QA_RUNTIME", "torch")
     assert main(["ask", "ما قدرة المحطة؟", "--index", str(index)]) == 2
-    assert "embedded with the numpy runtime, but torch was asked for" in capsys.readouterr().err
+    assert "embedded with the openvino runtime, but torch was asked for" in capsys.readouterr().err
     with pytest.raises(BadSettings, match="runtime must be one of"):
         Settings(runtime="onnx")

@@ -279,7 +279,7 @@ def test_an_index_without_stored_terms_still_updates(seeds: Path, tmp_path: Path
     build_or_update(seeds, index, fake_settings)
     version = store.current_version(index)
     (version / "lexical" / "terms.txt").unlink()  # as written by the first release: no terms, no checksums
-    old = dataclasses.replace(store.Manifest.from_json((version / "manifest.json").read_text()), files={})
+    old = dataclasses.replace(store.Manifest.from_json((version / "manifest.json").read_text()), files={}, runtime="")
     (version / "manifest.json").write_text(old.to_json(), encoding="utf-8")
     (seeds / "zzz.txt").write_text("عنوان\n\nنص جديد تماما.", encoding="utf-8")
     r = build_or_update(seeds, index, fake_settings)

@@ -1,6 +1,7 @@
 """Every bad file a news folder can hold, built on the fly: each is indexed with
 the right text or skipped with the right reason, and none stops the run."""
 
+import json
 import os
 from pathlib import Path
 
@@ -119,3 +120,14 @@ def test_size_limits_are_settings(tmp_path: Path):
     assert art.title == "عنوان طويل …"
     (skip,) = load_folder(docs, Settings(max_line_chars=100)).skipped
     assert "the limit is 100, setting max_line_chars" in skip.reason
+
+
+def test_records_with_repeated_or_clashing_ids_get_distinct_ids_and_the_index_loads(tmp_path: Path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    records = [{"id": "1", "content": ARTICLE}, {"content": ARTICLE + " ثانٍ"},
+               {"id": "1", "content": ARTICLE + " ثالث"}]
+    (docs / "a.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    assert [a.doc_id for a in load_folder(docs).articles] == ["a.json#1", "a.json#1~2", "a.json#1~3"]
+    assert build_or_update(docs, tmp_path / "index", Settings(model="fake")).articles == 3
+    assert len(Assistant.open(tmp_path / "index").index.articles) == 3

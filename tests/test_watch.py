@@ -49,3 +49,18 @@ def test_watch_reindexes_after_add_change_and_delete(seeds: Path, tmp_path: Path
         stop.set()
         t.join(10)
     assert not t.is_alive()
+
+
+def test_changes_inside_an_index_kept_in_the_docs_folder_do_not_trigger_a_run(tmp_path: Path):
+    from watchdog.events import DirModifiedEvent, FileCreatedEvent, FileModifiedEvent
+
+    from qa.watch import _Changes
+
+    index = tmp_path / "docs" / "index"
+    changes = _Changes((index.resolve(),))
+    changes.on_any_event(FileModifiedEvent(str(index / ".lock")))
+    changes.on_any_event(FileCreatedEvent(str(index / "versions" / "v-1" / "manifest.json")))
+    changes.on_any_event(DirModifiedEvent(str(tmp_path / "docs")))
+    assert not changes.pending
+    changes.on_any_event(FileCreatedEvent(str(tmp_path / "docs" / "new.txt")))
+    assert changes.pending

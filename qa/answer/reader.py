@@ -128,8 +128,16 @@ class Reader:
 
     def _windows(self, question: str, passages: Sequence[str]) -> tuple[list[Any], list[int], np.ndarray, np.ndarray]:
         """The windows (tokenizers Encodings), each one's passage, and the padded ids and mask."""
+        while True:
+            try:
+                encoded = self.tokenizer.encode_batch([(question, text) for text in passages])
+                break
+            except Exception as exc:  # the question alone fills a window (tokenizers: "Truncation error")
+                if "runcation" not in str(exc) or len(question) < 2:
+                    raise
+                question = question[: len(question) // 2]  # its start holds the question word and subject
         windows, owner = [], []
-        for p, enc in enumerate(self.tokenizer.encode_batch([(question, text) for text in passages])):
+        for p, enc in enumerate(encoded):
             for w in (enc, *enc.overflowing):
                 windows.append(w)
                 owner.append(p)

@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--watch", action="store_true", help="keep running; re-index when files in --docs change")
     sp.add_argument("--debounce", type=float, default=2.0, help="seconds of quiet before a --watch re-index")
     sp.add_argument("--verify", action="store_true",
-                    help="check every file of every kept version against its checksums, and change nothing")
+                    help="check every file of every kept version against its checksums; a damaged version is "
+                         "renamed damaged-NAME and the newest intact one made current (exit code 1)")
     sp.set_defaults(func=c.cmd_index)
 
     for name, func, helptext in (("ask", c.cmd_ask, "answer a question with cited quotes"),

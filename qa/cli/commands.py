@@ -74,7 +74,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     if not docs.is_dir():
         raise DocsNotFound(f"docs folder {docs} does not exist (pass --docs DIR)")
     print(f"watching {docs} (Ctrl+C stops)", file=sys.stderr)
-    watch(docs, run_once, debounce=args.debounce)
+    watch(docs, run_once, debounce=args.debounce, ignore=(index,))
     return 0
 
 

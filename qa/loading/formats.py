@@ -142,11 +142,15 @@ def load_json(data: bytes, rel: str, max_title: int) -> tuple[list[Article], lis
     else:
         parsed = json.loads(raw)
         records = parsed if isinstance(parsed, list) else [parsed]
-    articles, skipped, seen = [], [], set()
+    articles, skipped, given = [], [], set()
     for pos, rec in enumerate(records):
         rid = _str_or_none(rec.get("id")) if isinstance(rec, dict) else None
-        doc_id = f"{rel}#{rid if rid and rid not in seen else pos}"
-        seen.add(rid)
+        doc_id = f"{rel}#{rid if rid else pos}"
+        n = 1
+        while doc_id in given:  # a repeated id, or a position another record uses as its id
+            n += 1
+            doc_id = f"{rel}#{rid if rid else pos}~{n}"
+        given.add(doc_id)
         try:
             if isinstance(rec, Exception):
                 raise rec

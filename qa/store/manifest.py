@@ -17,6 +17,7 @@ from typing import Any
 
 from qa.errors import IndexMismatch
 
+CHOOSABLE = ("torch", "openvino")  # the runtimes a setting can choose; others (the test embedder's) are fixed
 FORMAT_VERSION = 2  # 2: Arabic terms are light10 stems (1: Snowball); the lexical index must be rebuilt
 
 
@@ -34,7 +35,9 @@ class Manifest:
     # (a lexical-first version written while a large update embeds)
     pending: list[str] = field(default_factory=list)
     files: dict[str, list] = field(default_factory=dict)  # path -> [size, sha256]
-    runtime: str = "torch"  # what computed the vectors (an index and its queries use the same one)
+    # what computed the vectors ("torch", "openvino"; "numpy" for the test embedder); "" in a
+    # manifest written before runtimes were recorded, which means torch
+    runtime: str = ""
     # what the run that wrote a keyword-only version changed (the next run reports it)
     changes: dict[str, int] = field(default_factory=dict)
     checksum: str = ""
@@ -117,11 +120,12 @@ def check_compatible(manifest: Manifest, embedder_id: str, dimension: int | None
     """Raise IndexMismatch, saying how to rebuild, if the index cannot serve this
     model (or, when `runtime` is given, this embedding runtime)."""
     check_format(manifest, index_dir)
-    if runtime not in (None, "auto", manifest.runtime) and manifest.embedder == embedder_id:
+    recorded = manifest.runtime or "torch"
+    if runtime in CHOOSABLE and recorded in CHOOSABLE and runtime != recorded and manifest.embedder == embedder_id:
         raise IndexMismatch(
-            f"index at {index_dir} was embedded with the {manifest.runtime} runtime, but {runtime} was asked for: "
-            f"its vectors would differ slightly from the questions'. Use QA_RUNTIME={manifest.runtime} (or "
-            f"Settings(runtime={manifest.runtime!r})), or rebuild it: QA_RUNTIME={runtime} qa index --rebuild "
+            f"index at {index_dir} was embedded with the {recorded} runtime, but {runtime} was asked for: "
+            f"its vectors would differ slightly from the questions'. Use QA_RUNTIME={recorded} (or "
+            f"Settings(runtime={recorded!r})), or rebuild it: QA_RUNTIME={runtime} qa index --rebuild "
             f"--index {index_dir}"
         )
     if manifest.embedder != embedder_id or (dimension is not None and manifest.dimension != dimension):

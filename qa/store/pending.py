@@ -1,6 +1,6 @@
 """Vectors embedded by an update that has not finished, kept so a killed run resumes.
 
-    index/embedding/<key of the model>/
+    index/embedding/<key of the model, its dimension and runtime>/
       part-<n>.npy    float32 vectors, one row per passage
       part-<n>.keys   the sha256 of each row's passage text, one per line
 
@@ -31,9 +31,10 @@ def passage_key(text: str) -> str:
 class PendingVectors:
     """The embedding cache of one index and one model."""
 
-    def __init__(self, index_dir: Path, model_id: str, dimension: int) -> None:
+    def __init__(self, index_dir: Path, model_id: str, dimension: int, runtime: str = "") -> None:
         self.root = index_dir / "embedding"
-        self.folder = self.root / hashlib.sha256(f"{model_id}\0{dimension}".encode()).hexdigest()[:16]
+        key = f"{model_id}\0{dimension}\0{runtime}"
+        self.folder = self.root / hashlib.sha256(key.encode()).hexdigest()[:16]
         self.dimension = dimension
 
     def load(self) -> dict[str, np.ndarray]:
