@@ -126,18 +126,24 @@ class Reader:
         self.model = _torch_reader(base_dir, adapter, encoder, cfg, bool(cfg.get("bf16")))
         self._torch = torch
 
+    def _fit(self, question: str) -> str:
+        """`question`, its end cut off until a window still holds more than `stride`
+        passage tokens beside it (its start holds the question word and subject)."""
+        budget = self.max_len - self.stride - 8  # the pair's special tokens, with room to spare
+        while len(question) > 1:
+            try:
+                if len(self.tokenizer.encode(question, add_special_tokens=False).ids) <= budget:
+                    return question
+            except Exception:  # tokenizers raises when it is longer than a whole window
+                pass
+            question = question[: len(question) // 2]
+        return question
+
     def _windows(self, question: str, passages: Sequence[str]) -> tuple[list[Any], list[int], np.ndarray, np.ndarray]:
         """The windows (tokenizers Encodings), each one's passage, and the padded ids and mask."""
-        while True:
-            try:
-                encoded = self.tokenizer.encode_batch([(question, text) for text in passages])
-                break
-            except Exception as exc:  # the question alone fills a window (tokenizers: "Truncation error")
-                if "runcation" not in str(exc) or len(question) < 2:
-                    raise
-                question = question[: len(question) // 2]  # its start holds the question word and subject
+        question = self._fit(question)
         windows, owner = [], []
-        for p, enc in enumerate(encoded):
+        for p, enc in enumerate(self.tokenizer.encode_batch([(question, text) for text in passages])):
             for w in (enc, *enc.overflowing):
                 windows.append(w)
                 owner.append(p)
