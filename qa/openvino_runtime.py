@@ -113,6 +113,17 @@ def compile_ir(xml: Path, threads: int | None = None) -> Any:
     return ov.Core().compile_model(str(xml), "CPU", config)
 
 
+def pad_batch(encodings: Sequence[Any], pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded with `pad` to the longest of `encodings` (tokenizers Encodings), and the attention mask."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.full((len(encodings), width), pad, np.int64)
+    mask = np.zeros((len(encodings), width), np.int64)
+    for row, e in enumerate(encodings):
+        ids[row, : len(e.ids)] = e.ids
+        mask[row, : len(e.ids)] = 1
+    return ids, mask
+
+
 class OpenVinoEmbedder:
     """A mean-pooled sentence-transformers model run by OpenVINO on the CPU."""
 
@@ -153,13 +164,7 @@ class OpenVinoEmbedder:
         self.batch_size = batch_size
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        encs = self._tok.encode_batch(list(texts))
-        width = max(len(e.ids) for e in encs)
-        ids = np.full((len(encs), width), self._pad, np.int64)
-        mask = np.zeros((len(encs), width), np.int64)
-        for row, e in enumerate(encs):
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = 1
+        ids, mask = pad_batch(self._tok.encode_batch(list(texts)), self._pad)
         hidden = self._model({"input_ids": ids, "attention_mask": mask})[0]
         pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from qa.errors import ReaderUnavailable
+from qa.openvino_runtime import pad_batch
 from qa.types import Reading
 
 log = logging.getLogger(__name__)
@@ -147,12 +148,7 @@ class Reader:
             for w in (enc, *enc.overflowing):
                 windows.append(w)
                 owner.append(p)
-        width = max(len(w.ids) for w in windows)
-        ids = np.full((len(windows), width), self._pad, np.int64)
-        mask = np.zeros((len(windows), width), np.int64)
-        for row, w in enumerate(windows):
-            ids[row, : len(w.ids)] = w.ids
-            mask[row, : len(w.ids)] = 1
+        ids, mask = pad_batch(windows, self._pad)
         return windows, owner, ids, mask
 
     def _logits(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
