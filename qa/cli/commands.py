@@ -92,6 +92,13 @@ def _open(args: argparse.Namespace) -> Assistant:
     return Assistant.open(index, settings)
 
 
+def _bad_line(line_id: Any, message: str) -> BadInput:
+    """The error of one batch line, carrying the line's id (its number when it has none)."""
+    exc = BadInput(message)
+    exc.line_id = line_id  # type: ignore[attr-defined]
+    return exc
+
+
 def _read_batch(path: str) -> Iterator[tuple[Any, str, list] | BadInput]:
     """Each line's (id, question, history), or the BadInput that says what is
     wrong with it: one bad line does not stop the others."""
@@ -107,15 +114,17 @@ def _read_batch(path: str) -> Iterator[tuple[Any, str, list] | BadInput]:
                 obj = json.loads(line)
             except (json.JSONDecodeError, RecursionError) as exc:
                 msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-                yield BadInput(f"{path} line {lineno}: invalid JSON ({msg})")
+                yield _bad_line(lineno, f"{path} line {lineno}: invalid JSON ({msg})")
                 continue
+            line_id = obj.get("id", lineno) if isinstance(obj, dict) else lineno
             if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
-                yield BadInput(f'{path} line {lineno}: expected {{"id": ..., "question": "...", "history": [...]}}')
+                yield _bad_line(line_id, f'{path} line {lineno}: expected {{"id": ..., "question": "...", '
+                                         '"history": [...]}')
                 continue
             try:
                 history = list(turns(obj.get("history")))
             except BadInput as exc:
-                yield BadInput(f"{path} line {lineno}: {exc}")
+                yield _bad_line(line_id, f"{path} line {lineno}: {exc}")
                 continue
             yield obj.get("id", lineno), obj["question"], history
 
@@ -168,7 +177,8 @@ def _each_question(args: argparse.Namespace, run: Callable[[Assistant, str, list
             failed += 1
             print(f"qa: error: {exc}", file=sys.stderr)
             if args.json:
-                output.emit({"id": None if isinstance(item, BadInput) else item[0], "error": str(exc)})
+                output.emit({"id": getattr(item, "line_id", None) if isinstance(item, BadInput) else item[0],
+                             "error": str(exc)})
             continue
         if args.json:
             output.emit(to_dict(result, qid))

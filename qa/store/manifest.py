@@ -125,12 +125,13 @@ def check_compatible(manifest: Manifest, embedder_id: str, dimension: int | None
         raise IndexMismatch(
             f"index at {index_dir} was embedded with the {recorded} runtime, but {runtime} was asked for: "
             f"its vectors would differ slightly from the questions'. Use QA_RUNTIME={recorded} (or "
-            f"Settings(runtime={recorded!r})), or rebuild it: QA_RUNTIME={runtime} qa index --rebuild "
-            f"--index {index_dir}"
+            f"Settings(runtime={recorded!r})), or rebuild it from your articles: QA_RUNTIME={runtime} qa index "
+            f"--rebuild --docs YOUR_ARTICLES --index {index_dir}"
         )
     if manifest.embedder != embedder_id or (dimension is not None and manifest.dimension != dimension):
         raise IndexMismatch(
             f"index at {index_dir} was built with embedding model '{manifest.embedder}' "
             f"(dimension {manifest.dimension}), but '{embedder_id}' was asked for. Query it with "
-            f"--model {manifest.embedder}, or rebuild it: qa index --rebuild --model {embedder_id} --index {index_dir}"
+            f"--model {manifest.embedder}, or rebuild it from your articles: qa index --rebuild --model {embedder_id} "
+            f"--docs YOUR_ARTICLES --index {index_dir}"
         )
