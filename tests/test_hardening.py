@@ -258,3 +258,26 @@ def test_an_index_refuses_questions_embedded_by_another_runtime(tmp_path: Path, 
     assert "embedded with the openvino runtime, but torch was asked for" in capsys.readouterr().err
     with pytest.raises(BadSettings, match="runtime must be one of"):
         Settings(runtime="onnx")
+
+
+def test_every_way_a_disk_refuses_a_write_is_one_clear_error(tmp_path: Path, monkeypatch):
+    import errno
+
+    from qa import store
+    from qa.errors import IndexWriteFailed, disk_refused
+
+    for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM):
+        assert disk_refused(OSError(code, os.strerror(code)))
+    assert disk_refused(OSError("65536 requested and 33760 written"))  # NumPy's short write: no errno
+    assert disk_refused(RuntimeError("Error in faiss::FileIOWriter: fwrite failed"))
+    assert not disk_refused(OSError(errno.ENOENT, "missing")) and not disk_refused(RuntimeError("bug"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(ARTICLE, encoding="utf-8")
+
+    def short_write(*args, **kwargs):
+        raise OSError("65536 requested and 33760 written")
+
+    monkeypatch.setattr(store, "write", short_write)
+    with pytest.raises(IndexWriteFailed, match=r"65536 requested and 33760 written\. Nothing was lost"):
+        build_or_update(docs, tmp_path / "index", Settings(model="fake"))
