@@ -131,13 +131,14 @@ def assess(query: Query, hits: Sequence[Hit], articles: Mapping[str, Article],
     sentence = max((coverage(qw, set(arabic.terms(text))) for *_, text in sentences(top, articles)), default=0.0)
     dense_scores = [h.dense_score for h in top if h.dense_score is not None]
     dense = max(dense_scores, default=0.0)
-    c = calibration if dense_scores else LEXICAL_ONLY  # keyword-only retrieval: nothing dense to weigh
     margins = [h.reading.margin for h in top if h.reading is not None]
     reader = max(margins) if margins else None
     bridged = 0.0
     if query.cross_lingual and words is not None:  # over every hit, as the cross-lingual answer reads them all
         bridged = bridged_share(query.words, [text for *_, text in sentences(hits, articles)], words)
     ev = Evidence(lex, sentence, dense, query.cross_lingual, False, bridged, reader)
-    # a passage not embedded yet (a keyword-only version) is judged by the lexical rule too
-    unembedded = len(dense_scores) < len(top)
-    return replace(ev, supported=c.supports(ev) or (unembedded and LEXICAL_ONLY.supports(ev)))
+    # the fitted rule weighs dense evidence; where a top passage has none (keyword-only retrieval, or
+    # a passage not embedded yet in a keyword-only version) the lexical rule can answer too
+    fitted = bool(dense_scores) and calibration.supports(ev)
+    lexical = len(dense_scores) < len(top) and LEXICAL_ONLY.supports(ev)
+    return replace(ev, supported=fitted or lexical)
