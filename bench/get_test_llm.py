@@ -38,11 +38,8 @@ log = logging.getLogger("get_test_llm")
 
 
 def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def fetch(cache: Path = DEFAULT_CACHE) -> Path:

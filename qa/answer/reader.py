@@ -55,13 +55,10 @@ def load_reader(model_id: str, enabled: bool = True, embedder: object = None) ->
     return Reader(ensure_converted(), encoder=encoder() if callable(encoder) else None)
 
 
-def sha256_file(path: Path, block: int = 1 << 22) -> str:
+def sha256_file(path: Path) -> str:
     """Hex sha256 of a file."""
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        while chunk := f.read(block):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def base_identity(folder: Path) -> dict[str, Any]:

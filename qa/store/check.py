@@ -35,7 +35,7 @@ def verify(index_dir: Path) -> list[VersionCheck]:
     checks = []
     for version in versions_newest_first(index_dir):
         try:
-            manifest = Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
+            manifest = Manifest.read(version)
             found = problems(version, manifest, hashes=True)
             note = "" if manifest.files else OLD_FORMAT
         except (OSError, ValueError, TypeError) as exc:

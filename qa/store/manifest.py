@@ -63,14 +63,16 @@ class Manifest:
             raise ValueError("manifest.json does not match its checksum (a changed byte)")
         return manifest
 
+    @classmethod
+    def read(cls, version: Path) -> Manifest:
+        """The manifest of the version folder `version` (OSError, ValueError as from_json)."""
+        return cls.from_json((version / "manifest.json").read_text(encoding="utf-8"))
+
 
 def file_digest(path: Path) -> list:
     """`[size, sha256]` of one file."""
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return [path.stat().st_size, h.hexdigest()]
+        return [path.stat().st_size, hashlib.file_digest(f, "sha256").hexdigest()]
 
 
 def problems(version: Path, manifest: Manifest, *, hashes: bool) -> list[str]:
@@ -81,8 +83,8 @@ def problems(version: Path, manifest: Manifest, *, hashes: bool) -> list[str]:
         path = version / rel
         if not path.is_file():
             found.append(f"{rel} is missing")
-        elif path.stat().st_size != size:
-            found.append(f"{rel} is {path.stat().st_size} bytes, not {size}")
+        elif (actual := path.stat().st_size) != size:
+            found.append(f"{rel} is {actual} bytes, not {size}")
         elif hashes and file_digest(path)[1] != digest:
             found.append(f"{rel} has changed (sha256 differs)")
     return found

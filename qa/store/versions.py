@@ -102,15 +102,20 @@ def current_version(index_dir: Path) -> Path | None:
     return None
 
 
+def _current_first(index_dir: Path, current: Path) -> list[Path]:
+    """`current`, then the other versions newest first: the order to fall back in."""
+    return [current, *(v for v in versions_newest_first(index_dir) if v != current)]
+
+
 def read_manifest(index_dir: Path) -> Manifest | None:
     """The manifest of the current version, or of the newest version whose
     manifest reads when the current one's does not; None without any."""
     current = current_version(index_dir)
     if current is None:
         return None
-    for version in [current, *(v for v in versions_newest_first(index_dir) if v != current)]:
+    for version in _current_first(index_dir, current):
         try:
-            return Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
+            return Manifest.read(version)
         except (OSError, ValueError, TypeError):
             continue
     return None
@@ -123,25 +128,25 @@ def load(index_dir: Path) -> StoredIndex:
     current = current_version(index_dir)
     if current is None:
         raise IndexMissing(f"no index at {index_dir}: build one with: qa index --index {index_dir}")
-    problems = []
-    for version in [current, *(v for v in versions_newest_first(index_dir) if v != current)]:
+    damaged = []
+    for version in _current_first(index_dir, current):
         try:
             idx = _load_version(version, index_dir)
         except IndexMismatch:
             raise
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:  # json, numpy, faiss: damage
-            problems.append(f"{version.name}: {type(exc).__name__}: {str(exc)[:120]}")
+            damaged.append(f"{version.name}: {type(exc).__name__}: {str(exc)[:120]}")
             continue
         if version != current:
             log.warning("index at %s: version %s is damaged (%s); answering from %s", index_dir, current.name,
-                        problems[0], version.name)
+                        damaged[0], version.name)
         return idx
-    raise IndexDamaged(f"index at {index_dir} is damaged and no older version is intact ({'; '.join(problems)}). "
+    raise IndexDamaged(f"index at {index_dir} is damaged and no older version is intact ({'; '.join(damaged)}). "
                        f"Rebuild it: qa index --rebuild --index {index_dir}")
 
 
 def _load_version(version: Path, index_dir: Path) -> StoredIndex:
-    manifest = Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest = Manifest.read(version)
     check_format(manifest, index_dir)
     damage = problems(version, manifest, hashes=False)
     if damage:
@@ -230,7 +235,7 @@ def _fsync_tree(folder: Path) -> None:
 
 def _sizes_hold(version: Path) -> bool:
     try:
-        manifest = Manifest.from_json((version / "manifest.json").read_text(encoding="utf-8"))
+        manifest = Manifest.read(version)
     except (OSError, ValueError, TypeError):
         return False
     return not problems(version, manifest, hashes=False)
