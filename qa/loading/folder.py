@@ -8,6 +8,7 @@ limit and the index folder itself are never read.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from qa.errors import DocsNotFound
 from qa.loading.decode import Undecodable
-from qa.loading.formats import SUPPORTED_SUFFIXES, Skipped, load_file
+from qa.loading.formats import SUPPORTED_SUFFIXES, Skipped, load_file, printable
 from qa.settings import Settings
 from qa.types import Article
 
@@ -28,10 +29,6 @@ log = logging.getLogger(__name__)
 class LoadResult:
     articles: tuple[Article, ...]
     skipped: tuple[Skipped, ...]
-
-
-def _printable(rel: str) -> str:
-    return rel.encode("utf-8", "replace").decode("utf-8")
 
 
 def iter_files(docs: Path, skipped: list[Skipped] | None = None, *, exclude: Iterable[Path] = (),
@@ -53,7 +50,7 @@ def iter_files(docs: Path, skipped: list[Skipped] | None = None, *, exclude: Ite
         if reason is None:
             yield path
         elif skipped is not None:
-            skipped.append(Skipped(_printable(rel), reason))
+            skipped.append(Skipped(printable(rel), reason))
 
 
 def _unreadable(path: Path, root: Path, rel: str, max_bytes: int | None) -> str | None:
@@ -68,12 +65,11 @@ def _unreadable(path: Path, root: Path, rel: str, max_bytes: int | None) -> str 
     except RuntimeError:
         return "a link loop (not read)"
     except OSError as exc:
-        return "a link loop (not read)" if exc.errno == 40 else "a broken link (not read)"
+        return "a link loop (not read)" if exc.errno == errno.ELOOP else "a broken link (not read)"
     if not path.is_file():
         return "not a regular file (a FIFO or a device; not read)"
-    if max_bytes is not None and path.stat().st_size > max_bytes:
-        return (f"{path.stat().st_size / 1e6:.3g} MB is over the limit of {max_bytes / 1e6:.3g} MB "
-                "(setting max_file_mb)")
+    if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
+        return f"{size / 1e6:.3g} MB is over the limit of {max_bytes / 1e6:.3g} MB (setting max_file_mb)"
     return None
 
 

@@ -30,6 +30,11 @@ class Skipped:
     reason: str
 
 
+def printable(name: str) -> str:
+    """`name` with what UTF-8 cannot hold (a lone surrogate, an undecodable file-name byte) replaced."""
+    return name.encode("utf-8", "replace").decode("utf-8")
+
+
 def content_hash(article: Article) -> str:
     """Hash of what gets indexed (title and text); renames do not change it."""
     h = hashlib.sha256()
@@ -160,8 +165,7 @@ def load_json(data: bytes, rel: str, max_title: int) -> tuple[list[Article], lis
                     value.encode("utf-8")  # a lone surrogate ("\ud800") cannot be stored
             articles.append(art)
         except UnicodeEncodeError:
-            skipped.append(Skipped(doc_id.encode("utf-8", "replace").decode("utf-8"),
-                                   "holds an invalid character (a lone surrogate)"))
+            skipped.append(Skipped(printable(doc_id), "holds an invalid character (a lone surrogate)"))
         except ValueError as exc:
             skipped.append(Skipped(doc_id, str(exc)))
     return articles, skipped
