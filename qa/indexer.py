@@ -218,22 +218,22 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
         write(reuse_new_ids, sorted({chunks[i].doc_id for i in to_embed_ids}))
         lexical_ready = time.perf_counter() - t0
         checkpoint("index:keyword-only-written")
-    resumed = _embed(index_dir, embedder, settings, to_embed_text, to_embed_ids, vectors, progress)
+    kept_vectors = store.PendingVectors(index_dir, embedder.model_id, embedder.dimension, embedder.runtime)
+    resumed = _embed(kept_vectors, embedder, settings, to_embed_text, to_embed_ids, vectors, progress)
     write(list(range(len(chunks))), [])
-    store.PendingVectors(index_dir, embedder.model_id, embedder.dimension, embedder.runtime).clear()
+    kept_vectors.clear()
     return IndexReport(len(kept), len(chunks), added, updated, removed, unchanged, renamed, tuple(duplicates),
                        tuple(skipped), len(to_embed_text) - resumed, time.perf_counter() - t0, embedder.model_id,
                        str(index_dir), lexical_ready_seconds=lexical_ready, resumed_chunks=resumed)
 
 
-def _embed(index_dir: Path, embedder: Embedder, settings: Settings, texts: list[str], ids: list[int],
+def _embed(cache: store.PendingVectors, embedder: Embedder, settings: Settings, texts: list[str], ids: list[int],
            vectors: np.ndarray, progress: Progress) -> int:
     """Fill `vectors[ids]` with the embeddings of `texts`, shortest first in
-    slices, each slice kept on disk as soon as it is done: a run killed midway
-    resumes from there. Returns how many came from a killed run's slices."""
+    slices, each slice kept in `cache` as soon as it is done: a run killed
+    midway resumes from there. Returns how many came from a killed run's slices."""
     if not texts:
         return 0
-    cache = store.PendingVectors(index_dir, embedder.model_id, embedder.dimension, embedder.runtime)
     keys = [store.passage_key(t) for t in texts]
     done = cache.load()
     todo = []
