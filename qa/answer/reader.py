@@ -107,14 +107,10 @@ class Reader:
         self.max_answer_tokens: int = cfg.get("max_answer_tokens", 48)
         self.runtime = runtime
         if runtime == "openvino":
-            import openvino
+            from qa.openvino_runtime import cached_ir, compile_ir
 
-            from qa.openvino_runtime import EXPORT_VERSION, cached_ir, compile_ir
-
-            key = hashlib.sha256(json.dumps([digest, have, openvino.__version__, EXPORT_VERSION],
-                                            sort_keys=True).encode()).hexdigest()[:12]
-            xml = cached_ir("reader", key, lambda: _logits_module(_torch_reader(base_dir, adapter, None, cfg, False)),
-                            cache_dir)
+            xml = cached_ir("reader", [digest, have],
+                            lambda: _logits_module(_torch_reader(base_dir, adapter, None, cfg, False)), cache_dir)
             self._ov = compile_ir(xml, threads)
             return
         import torch
