@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from qa.assistant import Assistant, build_or_update
 from qa.cli import output
 from qa.cli.verify import cmd_verify
 from qa.conversation import turns
-from qa.errors import BadInput, DocsNotFound, QAError
+from qa.errors import BadInput, QAError
+from qa.loading.folder import check_folder
 from qa.settings import Settings
 
 
@@ -71,8 +72,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         return 0
     from qa.watch import watch
 
-    if not docs.is_dir():
-        raise DocsNotFound(f"docs folder {docs} does not exist (pass --docs DIR)")
+    check_folder(docs)
     print(f"watching {docs} (Ctrl+C stops)", file=sys.stderr)
     watch(docs, run_once, debounce=args.debounce, ignore=(index,))
     return 0
@@ -92,15 +92,16 @@ def _open(args: argparse.Namespace) -> Assistant:
     return Assistant.open(index, settings)
 
 
-def _bad_line(line_id: Any, message: str) -> BadInput:
-    """The error of one batch line, carrying the line's id (its number when it has none)."""
-    exc = BadInput(message)
-    exc.line_id = line_id  # type: ignore[attr-defined]
-    return exc
+@dataclass(frozen=True)
+class BadLine:
+    """A batch line that cannot be asked: its id (its number when it has none) and why."""
+
+    id: Any
+    error: BadInput
 
 
-def _read_batch(path: str) -> Iterator[tuple[Any, str, list] | BadInput]:
-    """Each line's (id, question, history), or the BadInput that says what is
+def _read_batch(path: str) -> Iterator[tuple[Any, str, list] | BadLine]:
+    """Each line's (id, question, history), or the BadLine that says what is
     wrong with it: one bad line does not stop the others."""
     try:
         f = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")
@@ -114,17 +115,17 @@ def _read_batch(path: str) -> Iterator[tuple[Any, str, list] | BadInput]:
                 obj = json.loads(line)
             except (json.JSONDecodeError, RecursionError) as exc:
                 msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-                yield _bad_line(lineno, f"{path} line {lineno}: invalid JSON ({msg})")
+                yield BadLine(lineno, BadInput(f"{path} line {lineno}: invalid JSON ({msg})"))
                 continue
             line_id = obj.get("id", lineno) if isinstance(obj, dict) else lineno
             if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
-                yield _bad_line(line_id, f'{path} line {lineno}: expected {{"id": ..., "question": "...", '
-                                         '"history": [...]}')
+                yield BadLine(line_id, BadInput(f'{path} line {lineno}: expected {{"id": ..., "question": "...", '
+                                                '"history": [...]}'))
                 continue
             try:
                 history = list(turns(obj.get("history")))
             except BadInput as exc:
-                yield _bad_line(line_id, f"{path} line {lineno}: {exc}")
+                yield BadLine(line_id, BadInput(f"{path} line {lineno}: {exc}"))
                 continue
             yield obj.get("id", lineno), obj["question"], history
 
@@ -144,7 +145,7 @@ def _read_history(path: str | None) -> list:
     return list(turns(data))
 
 
-def _questions(args: argparse.Namespace) -> list[tuple[Any, str, list] | BadInput]:
+def _questions(args: argparse.Namespace) -> list[tuple[Any, str, list] | BadLine]:
     if args.batch and args.question:
         raise BadInput("give either a QUESTION or --batch FILE, not both")
     if args.batch:
@@ -166,8 +167,8 @@ def _each_question(args: argparse.Namespace, run: Callable[[Assistant, str, list
     failed = 0
     for i, item in enumerate(questions):
         try:
-            if isinstance(item, BadInput):
-                raise item
+            if isinstance(item, BadLine):
+                raise item.error
             qid, q, history = item
             bot = bot.refreshed()
             result = run(bot, q, history)
@@ -177,8 +178,7 @@ def _each_question(args: argparse.Namespace, run: Callable[[Assistant, str, list
             failed += 1
             print(f"qa: error: {exc}", file=sys.stderr)
             if args.json:
-                output.emit({"id": getattr(item, "line_id", None) if isinstance(item, BadInput) else item[0],
-                             "error": str(exc)})
+                output.emit({"id": item.id if isinstance(item, BadLine) else item[0], "error": str(exc)})
             continue
         if args.json:
             output.emit(to_dict(result, qid))
