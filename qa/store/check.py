@@ -44,11 +44,10 @@ def verify(index_dir: Path) -> list[VersionCheck]:
     return checks
 
 
-def set_aside(index_dir: Path, checks: list[VersionCheck]) -> str | None:
+def set_aside(index_dir: Path, checks: list[VersionCheck]) -> None:
     """Rename each damaged version to `damaged-<name>` (kept, never deleted, and
     never loaded again); if the current one was damaged, make the newest intact
-    version current. Returns the version now current, if any. Call it holding
-    the writer lock."""
+    version current. Call it holding the writer lock."""
     versions = index_dir / "versions"
     for c in checks:
         if not c.intact:
@@ -58,5 +57,3 @@ def set_aside(index_dir: Path, checks: list[VersionCheck]) -> str | None:
     intact = [c.name for c in checks if c.intact]
     if any(c.current and not c.intact for c in checks) and intact:
         switch(index_dir, intact[0])
-    current = current_version(index_dir)
-    return current.name if current else None
