@@ -59,8 +59,9 @@ def settings() -> Settings:
                     llm_base_url=os.environ.get("QA_LLM_BASE_URL") or None, llm_timeout=seconds)
 
 
-def get_embedder(model_id: str) -> Embedder:
-    return _embedder(model_id, settings().runtime)
+def get_embedder(s: Settings) -> Embedder:
+    """The embedder `s` names (model and runtime), loaded once."""
+    return _embedder(s.model, s.runtime)
 
 
 @st.cache_resource(show_spinner=False)
@@ -69,8 +70,8 @@ def _embedder(model_id: str, runtime: str) -> Embedder:
 
 
 @st.cache_resource(show_spinner=False)
-def get_reader(model_id: str) -> Reader | None:
-    return load_reader(model_id, embedder=get_embedder(model_id))
+def get_reader(model_id: str, runtime: str) -> Reader | None:
+    return load_reader(model_id, embedder=_embedder(model_id, runtime))
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -79,14 +80,14 @@ def get_assistant(index_dir: str, version: str, _embedder: Embedder) -> Assistan
     fresh Assistant on the next question, without restarting the app (the
     models are loaded once)."""
     return Assistant.open(Path(index_dir), settings().with_(model=_embedder.model_id), embedder=_embedder,
-                          reader=get_reader(_embedder.model_id))
+                          reader=get_reader(_embedder.model_id, _embedder.runtime))
 
 
 def current_assistant() -> Assistant | None:
     version = store.current_version(INDEX)
     if version is None:
         return None
-    return get_assistant(str(INDEX), version.name, get_embedder(settings().model))
+    return get_assistant(str(INDEX), version.name, get_embedder(settings()))
 
 
 def load_models() -> None:
@@ -96,9 +97,9 @@ def load_models() -> None:
     slot = st.empty()
     with slot.container():
         with st.status(both("loading_models")) as status:
-            model = settings().model
-            get_embedder(model)
-            get_reader(model)
+            s = settings()
+            get_embedder(s)
+            get_reader(s.model, s.runtime)
             status.update(label=both("models_ready"), state="complete")
     slot.empty()
     st.session_state.models_ready = True

@@ -44,13 +44,13 @@ def summary(r: IndexReport) -> str:
                 skipped=len(r.skipped))
 
 
-def reindex(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[str], Embedder],
+def reindex(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[Settings], Embedder],
             chats: ChatStore, label: str, uploaded: tuple[Path, ...] = ()) -> IndexReport | None:
     """Bring the index up to date with progress; what it skipped is kept as a
     notice until dismissed, and an uploaded file it could not index is removed."""
     with st.status(label, expanded=True) as status:
         try:
-            report = build_or_update(docs, index, settings, embedder=get_embedder(settings.model),
+            report = build_or_update(docs, index, settings, embedder=get_embedder(settings),
                                      progress=StatusProgress())
         except QAError as exc:
             status.update(label=plain(both("index_failed", error=exc)), state="error")
@@ -69,7 +69,7 @@ def reindex(docs: Path, index: Path, settings: Settings, get_embedder: Callable[
     return report
 
 
-def sidebar(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[str], Embedder],
+def sidebar(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[Settings], Embedder],
             chats: ChatStore, bot: Assistant | None, conv: str) -> None:
     with st.sidebar:
         st.header(both("articles"))
@@ -99,7 +99,7 @@ def sidebar(docs: Path, index: Path, settings: Settings, get_embedder: Callable[
                 articles(docs, index, settings, get_embedder, chats, bot, manifest)
 
 
-def upload(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[str], Embedder],
+def upload(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[Settings], Embedder],
            chats: ChatStore) -> None:
     types = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
     files = st.file_uploader(both("add", types=", ".join(types), mb=MAX_UPLOAD_BYTES // 1_000_000), type=types,
@@ -126,7 +126,7 @@ def upload(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[
     st.rerun()
 
 
-def articles(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[str], Embedder],
+def articles(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[Settings], Embedder],
              chats: ChatStore, bot: Assistant, manifest: store.Manifest) -> None:
     """The library: search, the list with statuses, removal with confirmation."""
     items = library.entries(bot.index.articles, manifest, chats.skipped())
