@@ -18,7 +18,7 @@ an answer reads; a LangChain retriever needs only hits).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from qa.answer.compose import Composer, refusal
 from qa.answer.reader import Reader, load_reader
 from qa.answer.refusal import calibration_for
 from qa.arabic import terms
+from qa.backends import Location, Snapshot, current_name, open_snapshot, parse_location
 from qa.conversation import needs_context, quotes, resolve, turns
 from qa.embedding import Embedder, load_embedder, resolve_runtime
 from qa.errors import BadSettings
@@ -67,63 +68,64 @@ def _embedder_for(index_dir: Path, settings: Settings, rebuild: bool) -> Embedde
 
 @dataclass
 class Assistant:
-    """A loaded index version ready to answer questions."""
+    """A loaded snapshot of an index ready to answer questions."""
 
-    index: store.StoredIndex
+    index: Snapshot
     retriever: Retriever
     composer: Composer
     embedder: Embedder
     settings: Settings
-    idf: dict[str, float]
+    idf: Mapping[str, float]
+    location: Location
     reader: Reader | None = None
     top_idf: float = 1.0  # the highest IDF, computed once: a question's unknown terms weigh this
     writer: Writer | None = None  # the LLM writer when settings.llm is set (qa.llm is imported only then)
 
     @classmethod
-    def open(cls, index_dir: Path, settings: Settings | None = None, *,
+    def open(cls, index_dir: Path | str, settings: Settings | None = None, *,
              embedder: Embedder | None = None, reader: Reader | None = None, chat_model: Any = None) -> Assistant:
-        """Load the current index version; its manifest decides the model unless
+        """Load the current snapshot of the index at `index_dir` (a folder, or a
+        Milvus address: qa.backends.location); its manifest decides the model unless
         one is given, and a mismatch is an IndexMismatch error. The reader is
         loaded too, when `settings.reader` and the model suit it (`reader`
         reuses a loaded one), and the LLM writer when `settings.llm` is set
         (`chat_model`: a LangChain chat model to use instead of the one it names)."""
-        index_dir = as_path(index_dir, "index_dir")
+        location = parse_location(index_dir)
         settings = None if settings is None else as_settings(settings)
-        idx = store.load(index_dir)
+        idx = open_snapshot(location)
         settings = settings or Settings(model=idx.manifest.embedder)
         if embedder is None:
-            store.check_compatible(idx.manifest, settings.model, None, index_dir, settings.runtime)
+            store.check_compatible(idx.manifest, settings.model, None, location, settings.runtime)
             embedder = load_embedder(settings.model, batch_size=settings.batch_size,
                                      runtime=resolve_runtime(settings.runtime, idx.manifest.runtime, settings.model))
-        store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, index_dir, embedder.runtime)
-        retriever = Retriever(idx.chunks, idx.vectors, idx.lexical, settings, idx.pending_chunk_ids())
+        store.check_compatible(idx.manifest, embedder.model_id, embedder.dimension, location, embedder.runtime)
+        retriever = Retriever(idx, settings)
         if reader is None:
             reader = load_reader(embedder.model_id, settings.reader, embedder)
         calibration = calibration_for(embedder.model_id, settings.calibrations,
                                       reader=reader is not None and settings.reader)
         composer = Composer(idx.articles, settings, calibration, embedder, WordVectors(embedder))
-        idf = idx.lexical.idf()
+        idf = idx.idf()
         writer = None
         if settings.llm or chat_model is not None:
             from qa.llm import make_writer
 
             writer = make_writer(settings, embedder, composer, idf, idx.articles, chat_model)
-        return cls(idx, retriever, composer, embedder, settings, idf, reader if settings.reader else None,
-                   max(idf.values(), default=1.0), writer)
+        return cls(idx, retriever, composer, embedder, settings, idf, location, reader if settings.reader else None,
+                   idx.top_idf(), writer)
 
     @property
     def version(self) -> str:
-        return self.index.path.name
+        return self.index.name
 
     def refreshed(self) -> Assistant:
         """This assistant, or a new one on the index's current version if a
         writer has switched it since (readers never block writers: an open
         assistant keeps answering from the version it loaded)."""
-        index_dir = self.index.path.parent.parent
-        current = store.current_version(index_dir)
-        if current is None or current.name == self.version:
+        current = current_name(self.location)
+        if current is None or current == self.version:
             return self
-        return Assistant.open(index_dir, self.settings, embedder=self.embedder, reader=self.reader,
+        return Assistant.open(self.location, self.settings, embedder=self.embedder, reader=self.reader,
                               chat_model=self.writer.model if self.writer is not None else None)
 
     def analyse(self, question: str, mode: Mode = "hybrid", history: Iterable[object] | None = None) -> Query:
@@ -147,8 +149,9 @@ class Assistant:
         """The articles a reply quoted: those whose text holds one of its quotes."""
         found: list[str] = []
         for q in quotes(reply):
-            for row, _ in self.index.lexical.search(terms(q), 3):
-                doc = self.retriever.chunks[row].doc_id
+            rows = [row for row, _ in self.index.lexical_search(terms(q), 3)]
+            for chunk in self.index.fetch(rows).values():
+                doc = chunk.doc_id
                 if doc not in found and q in self.composer.articles[doc].text:
                     found.append(doc)
         return tuple(found)

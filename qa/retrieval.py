@@ -23,12 +23,11 @@ from typing import Literal
 
 import numpy as np
 
+from qa.backends.base import Snapshot
 from qa.errors import BadSettings
-from qa.lexical import LexicalIndex
 from qa.query import Query
 from qa.settings import Settings
-from qa.types import Chunk, Hit
-from qa.vector import VectorIndex
+from qa.types import Hit
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
@@ -42,21 +41,19 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 
 class Retriever:
-    """Searches one index version's chunks; `pending` chunks have no vector yet."""
+    """Searches one snapshot of a store (qa/backends/); its `pending` chunks have no vector yet."""
 
-    def __init__(self, chunks: Sequence[Chunk], vectors: VectorIndex, lexical: LexicalIndex,
-                 settings: Settings, pending: set[int] | None = None) -> None:
-        self.pending = pending or set()  # chunks with no vector yet: lexical evidence only
-        self.chunks = chunks
-        self.vectors = vectors
-        self.lexical = lexical
+    def __init__(self, snapshot: Snapshot, settings: Settings) -> None:
+        self.snapshot = snapshot
+        self.pending = snapshot.pending  # chunks with no vector yet: lexical evidence only
         self.settings = settings
 
     def best_match(self, vector: np.ndarray | None, terms: Sequence[str]) -> str | None:
         """The text of the best dense match (or, with no vector, the best
         keyword match): what `qa.query.analyse` compares scripts with."""
-        top = self.vectors.search(vector, 1) if vector is not None else self.lexical.search(terms, 1)
-        return self.chunks[top[0][0]].text if top else None
+        snap = self.snapshot
+        top = snap.dense_search(vector, 1) if vector is not None else snap.lexical_search(terms, 1)
+        return snap.fetch([top[0][0]])[top[0][0]].text if top else None
 
     def search(self, query: Query, k: int | None = None, *, mode: Mode = "hybrid") -> list[Hit]:
         """Top-k hits for `query`, best first (dense modes need `query.vector`)."""
@@ -71,11 +68,11 @@ class Retriever:
         if mode in ("hybrid", "dense"):
             if qv is None:
                 raise ValueError(f"a {mode} search needs the question's vector: analyse it with mode={mode!r}")
-            dense = self.vectors.search(qv, n)
+            dense = self.snapshot.dense_search(qv, n)
         if mode == "hybrid" and query.cross_lingual:
             mode = "dense"
         if mode in ("hybrid", "lexical"):
-            lexical = self.lexical.search(query.terms, n)
+            lexical = self.snapshot.lexical_search(query.terms, n)
         d_rank = {cid: r for r, (cid, _) in enumerate(dense, 1)}
         l_rank = {cid: r for r, (cid, _) in enumerate(lexical, 1)}
         d_score = dict(dense)
@@ -83,20 +80,20 @@ class Retriever:
         if mode == "hybrid":
             ids = np.array(sorted(set(d_score) | set(l_score)), dtype=np.int64)
             if qv is not None and len(ids):
-                missing = np.array([i for i in ids if i not in d_score and i not in self.pending], dtype=np.int64)
-                if len(missing):
-                    d_score.update(zip(missing.tolist(), (self.vectors.vectors(missing) @ qv).tolist(), strict=True))
+                missing = [int(i) for i in ids if i not in d_score and i not in self.pending]
+                d_score.update(self.snapshot.dense_scores(qv, missing))
                 neutral = float(np.mean(list(d_score.values()))) if d_score else 0.0
                 for i in ids:  # not embedded yet: no dense evidence either way, so the mean
                     if int(i) in self.pending:
                         d_score[int(i)] = neutral
-                l_score.update(self.lexical.scores_for(query.terms, [int(i) for i in ids if i not in l_score]))
+                l_score.update(self.snapshot.lexical_scores(query.terms, [int(i) for i in ids if i not in l_score]))
             fused = self._fuse(ids, d_score, l_score, d_rank, l_rank)
         else:
             fused = dict(dense or lexical)
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        chunks = self.snapshot.fetch([cid for cid, _ in best])
         return [  # a chunk not embedded yet has no dense score: its neutral one only served the fusion
-            Hit(self.chunks[cid], score, d_rank.get(cid), l_rank.get(cid),
+            Hit(chunks[cid], score, d_rank.get(cid), l_rank.get(cid),
                 None if cid in self.pending else d_score.get(cid), l_score.get(cid))
             for cid, score in best
         ]

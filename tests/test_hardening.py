@@ -228,7 +228,7 @@ def test_public_api_arguments_are_validated_with_clear_errors(bot: Assistant, tm
         bot.ask("من؟", history="سؤال سابق")
     with pytest.raises(BadSettings, match=r"settings must be a qa\.Settings, got dict"):
         Assistant.open(bot.index.path.parent.parent, {"model": "fake"})
-    with pytest.raises(BadSettings, match="index_dir must be a folder path"):
+    with pytest.raises(BadSettings, match="an index must be a folder path or a milvus:// address"):
         Assistant.open(5)
     docs = tmp_path / "docs"
     docs.mkdir()
