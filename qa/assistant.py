@@ -29,12 +29,20 @@ from qa.answer.compose import Composer, refusal
 from qa.answer.reader import Reader, load_reader
 from qa.answer.refusal import calibration_for
 from qa.arabic import terms
-from qa.backends import Location, Snapshot, current_name, open_snapshot, parse_location
+from qa.backends import (
+    Location,
+    MilvusLocation,
+    Snapshot,
+    current_name,
+    open_snapshot,
+    parse_location,
+    read_manifest,
+)
 from qa.conversation import needs_context, quotes, resolve, turns
 from qa.embedding import Embedder, load_embedder, resolve_runtime
 from qa.errors import BadSettings
 from qa.indexer import IndexReport, Progress, update_from_folder
-from qa.loading.folder import check_folder
+from qa.loading.folder import check_folder, load_folder
 from qa.query import Query, analyse, check_question, standalone_text
 from qa.retrieval import MODES, Mode, Retriever
 from qa.settings import Settings, as_path, as_settings
@@ -52,14 +60,20 @@ def build_or_update(docs: Path | str, index_dir: Path | str, settings: Settings 
     """Load `docs` and bring the index at `index_dir` up to date. The folder is
     read after the writer lock is taken (a writer that waited for the model
     never publishes an older view of the folder than the writer before it)."""
-    docs, index_dir, settings = as_path(docs, "docs"), as_path(index_dir, "index_dir"), as_settings(settings)
+    docs, location, settings = as_path(docs, "docs"), parse_location(index_dir), as_settings(settings)
     check_folder(docs)
-    embedder = embedder or _embedder_for(index_dir, settings, rebuild)
-    return update_from_folder(index_dir, docs, embedder, settings, rebuild=rebuild, progress=progress, wait=wait)
+    embedder = embedder or _embedder_for(location, settings, rebuild)
+    if isinstance(location, MilvusLocation):
+        from qa.backends.milvus import MilvusStore, update_milvus
+
+        loaded = load_folder(docs, settings)
+        return update_milvus(MilvusStore.connect(location), loaded.articles, loaded.skipped, embedder, settings,
+                             rebuild=rebuild, progress=progress, wait=wait)
+    return update_from_folder(location, docs, embedder, settings, rebuild=rebuild, progress=progress, wait=wait)
 
 
-def _embedder_for(index_dir: Path, settings: Settings, rebuild: bool) -> Embedder:
-    manifest = store.read_manifest(index_dir)
+def _embedder_for(index_dir: Location, settings: Settings, rebuild: bool) -> Embedder:
+    manifest = read_manifest(index_dir)
     if manifest is not None and not rebuild:
         store.check_compatible(manifest, settings.model, None, index_dir, settings.runtime)
     runtime = resolve_runtime(settings.runtime, manifest.runtime if manifest and not rebuild else None, settings.model)

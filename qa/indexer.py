@@ -20,12 +20,13 @@ from typing import Protocol
 import numpy as np
 
 from qa import store
+from qa.changes import classify
 from qa.chunking import chunk_article, passage_text
 from qa.embedding import Embedder
 from qa.errors import IndexWriteFailed, disk_refused
 from qa.faults import checkpoint
 from qa.lexical import LexicalIndex, tokenize
-from qa.loading import Skipped, content_hash, load_folder
+from qa.loading import Skipped, load_folder
 from qa.settings import Settings
 from qa.types import Article, Chunk
 from qa.vector import VectorIndex
@@ -116,44 +117,16 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
                 f"{settings.index_settings()} is asked for. Rebuild it: qa index --rebuild --index {index_dir}"
             )
 
-    old_hashes = old.manifest.articles if old else {}
-    old_by_hash: dict[str, str] = {}
-    for doc_id, h in old_hashes.items():
-        old_by_hash.setdefault(h, doc_id)
+    carried = old.manifest.changes if old is not None and old.manifest.pending else {}
+    changes = classify(articles, old.manifest.articles if old else {}, carried.get("articles"))
+    kept, hashes, status = changes.kept, changes.hashes, changes.status
+    added, updated, renamed = changes.count("added"), changes.count("updated"), changes.count("renamed")
+    unchanged = changes.unchanged
+    removed = len(changes.removed) + carried.get("removed", 0)
+    duplicates = changes.duplicates
     old_chunks_by_doc: dict[str, list[Chunk]] = {}
     for c in old.chunks if old else []:
         old_chunks_by_doc.setdefault(c.doc_id, []).append(c)
-
-    # classify; a run killed after its keyword-only version still reports what it changed
-    carried = old.manifest.changes if old is not None and old.manifest.pending else {}
-    kept: list[Article] = []
-    hashes: dict[str, str] = {}
-    seen_hash: dict[str, str] = {}
-    duplicates: list[tuple[str, str]] = []
-    status: dict[str, str] = {}  # doc_id -> added, updated, renamed (unchanged ones are not listed)
-    renamed_from: set[str] = set()
-    for a in sorted(articles, key=lambda a: a.doc_id):
-        h = content_hash(a)
-        if h in seen_hash:
-            duplicates.append((a.doc_id, seen_hash[h]))
-            continue
-        seen_hash[h] = a.doc_id
-        kept.append(a)
-        hashes[a.doc_id] = h
-        if old_hashes.get(a.doc_id) == h:
-            if a.doc_id in carried.get("articles", {}):
-                status[a.doc_id] = carried["articles"][a.doc_id]
-        elif a.doc_id in old_hashes:
-            status[a.doc_id] = "updated"
-        elif h in old_by_hash:
-            status[a.doc_id] = "renamed"
-            renamed_from.add(old_by_hash[h])
-        else:
-            status[a.doc_id] = "added"
-    counted = list(status.values())
-    added, updated, renamed = counted.count("added"), counted.count("updated"), counted.count("renamed")
-    unchanged = len(kept) - len(status)
-    removed = sum(1 for d in old_hashes if d not in hashes and d not in renamed_from) + carried.get("removed", 0)
 
     # chunk: reuse old spans and vectors where the content is unchanged
     chunks: list[Chunk] = []
@@ -165,7 +138,7 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
     tokens: list[list[str]] = []
     old_pending = set(old.manifest.pending) if old else set()
     for a in kept:
-        source_doc = old_by_hash.get(hashes[a.doc_id]) if old else None
+        source_doc = changes.source.get(a.doc_id)
         if source_doc is not None and source_doc in old_chunks_by_doc and source_doc not in old_pending:
             for oc in old_chunks_by_doc[source_doc]:
                 cid = len(chunks)
@@ -219,7 +192,7 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
         lexical_ready = time.perf_counter() - t0
         checkpoint("index:keyword-only-written")
     kept_vectors = store.PendingVectors(index_dir, embedder.model_id, embedder.dimension, embedder.runtime)
-    resumed = _embed(kept_vectors, embedder, settings, to_embed_text, to_embed_ids, vectors, progress)
+    resumed = embed_passages(kept_vectors, embedder, settings, to_embed_text, to_embed_ids, vectors, progress)
     write(list(range(len(chunks))), [])
     kept_vectors.clear()
     return IndexReport(len(kept), len(chunks), added, updated, removed, unchanged, renamed, tuple(duplicates),
@@ -227,15 +200,15 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
                        str(index_dir), lexical_ready_seconds=lexical_ready, resumed_chunks=resumed)
 
 
-def _embed(cache: store.PendingVectors, embedder: Embedder, settings: Settings, texts: list[str], ids: list[int],
-           vectors: np.ndarray, progress: Progress) -> int:
+def embed_passages(cache: store.PendingVectors | None, embedder: Embedder, settings: Settings, texts: list[str],
+                   ids: list[int], vectors: np.ndarray, progress: Progress) -> int:
     """Fill `vectors[ids]` with the embeddings of `texts`, shortest first in
-    slices, each slice kept in `cache` as soon as it is done: a run killed
+    slices, each slice kept in `cache` (if any) as soon as it is done: a run killed
     midway resumes from there. Returns how many came from a killed run's slices."""
     if not texts:
         return 0
     keys = [store.passage_key(t) for t in texts]
-    done = cache.load()
+    done = cache.load() if cache is not None else {}
     todo = []
     for i, key in enumerate(keys):
         if key in done:
@@ -250,7 +223,8 @@ def _embed(cache: store.PendingVectors, embedder: Embedder, settings: Settings, 
             part = todo[at:at + step]
             got = embedder.embed_documents([texts[i] for i in part], progress=progress.advance)
             vectors[[ids[i] for i in part]] = got
-            cache.add([keys[i] for i in part], got)
+            if cache is not None:
+                cache.add([keys[i] for i in part], got)
             checkpoint("index:embedding")
     finally:
         progress.close()

@@ -36,6 +36,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
 LLM_PROVIDERS = ("openai", "ollama")
 Runtime = Literal["auto", "torch", "openvino"]
 RUNTIMES: tuple[str, ...] = get_args(Runtime)
+MilvusIndex = Literal["auto", "FLAT", "HNSW", "IVF_FLAT"]
+MILVUS_INDEXES: tuple[str, ...] = get_args(MilvusIndex)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Settings:
     # vector index: exact search up to this many chunks, IVF above (bench/ann_recall.py)
     ann_threshold: int = 50_000
     ann_nprobe: int = 64  # recall@10 0.951 at 95,869 SaudiNewsNet chunks (0.912 at 32)
+    # a Milvus store's vector index: "auto" (FLAT up to ann_threshold chunks, HNSW above),
+    # or always "FLAT", "HNSW" or "IVF_FLAT" (docs/scaling-out.md)
+    milvus_index: MilvusIndex = "auto"
     # updates embedding at least this many chunks first publish a keyword-only version
     lexical_first_min: int = 256
     # answer composition
@@ -108,6 +113,9 @@ class Settings:
                               "positive whole number of dimensions, e.g. 'fake-64'")
         if self.runtime not in RUNTIMES:
             raise BadSettings(f"runtime must be one of {', '.join(map(repr, RUNTIMES))}, got {self.runtime!r}")
+        if self.milvus_index not in MILVUS_INDEXES:
+            raise BadSettings(f"milvus_index must be one of {', '.join(map(repr, MILVUS_INDEXES))}, "
+                              f"got {self.milvus_index!r}")
         if self.fusion not in FUSIONS:
             raise BadSettings(f"fusion must be one of {', '.join(map(repr, FUSIONS))}, got {self.fusion!r}")
         types = {f.name: f.type for f in fields(self)}

@@ -1,0 +1,209 @@
+"""A Milvus collection set holding one index: connecting, reading the published
+state, the writer's lease, and the row operations an update is made of."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from pymilvus import MilvusClient
+from pymilvus.exceptions import MilvusException
+
+from qa.backends.location import MilvusLocation
+from qa.backends.milvus import schema
+from qa.errors import IndexBusy, IndexMissing, IndexUnusable
+from qa.store.manifest import Manifest
+
+log = logging.getLogger(__name__)
+
+
+class _Quiet(logging.Filter):
+    """pymilvus warns on every query_iterator against milvus-lite that it keeps time client-side."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "mvccTs" not in record.getMessage()
+
+
+logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_Quiet())
+
+LEASE_SECONDS = 3600.0  # a writer's lease, renewed as it writes; a killed writer's lease lapses
+_clients: dict[tuple[str, str], MilvusClient] = {}
+
+
+def _client(location: MilvusLocation) -> MilvusClient:
+    """One client per address in a process (milvus-lite opens its file once)."""
+    key = (location.uri, location.token)
+    if key not in _clients:
+        try:
+            _clients[key] = MilvusClient(uri=location.uri, token=location.token)
+        except MilvusException as exc:
+            raise IndexUnusable(f"cannot reach Milvus at {location}: {exc.message}. Start the server (docs/"
+                                "scaling-out.md), or check the address") from exc
+    return _clients[key]
+
+
+class MilvusStore:
+    """The collections `<name>_chunks`, `<name>_articles` and `<name>_meta` (qa.backends.milvus.schema)."""
+
+    def __init__(self, client: MilvusClient, location: MilvusLocation) -> None:
+        self.client = client
+        self.location = location
+        self.chunks, self.articles, self.meta = schema.collections(location.collection)
+
+    @classmethod
+    def connect(cls, location: MilvusLocation) -> MilvusStore:
+        return cls(_client(location), location)
+
+    def __str__(self) -> str:
+        return str(self.location)
+
+    # -- the published state -------------------------------------------------
+
+    def exists(self) -> bool:
+        return self.client.has_collection(self.meta)
+
+    def state(self) -> dict[str, Any] | None:
+        """The published state (generation, counts, manifest), None if nothing is published."""
+        if not self.exists():
+            return None
+        rows = self.client.query(self.meta, ids=["state"], output_fields=["value"])
+        return _json(rows[0]["value"]) if rows else None
+
+    def current_name(self) -> str | None:
+        state = self.state()
+        return state["name"] if state else None
+
+    def manifest(self) -> Manifest | None:
+        state = self.state()
+        return Manifest(**state["manifest"]) if state else None
+
+    def snapshot(self) -> Any:
+        from qa.backends.milvus.snapshot import MilvusSnapshot
+
+        state = self.state()
+        if state is None:
+            raise IndexMissing(f"no index in {self.location}: build one with: qa index --docs YOUR_ARTICLES "
+                               f"--index {self.location}")
+        return MilvusSnapshot(self, state)
+
+    # -- writing -------------------------------------------------------------
+
+    def create(self, dimension: int, index_type: str) -> None:
+        schema.create(self.client, self.location.collection, dimension, index_type)
+
+    def drop(self) -> None:
+        for name in (self.chunks, self.articles, self.meta):
+            if self.client.has_collection(name):
+                self.client.drop_collection(name)
+
+    @contextlib.contextmanager
+    def writer_lease(self, *, wait: bool = False) -> Iterator[None]:
+        """Hold the writer's lease (a meta row naming this writer): a second
+        writer raises IndexBusy, or with `wait` retries until it is free. A
+        killed writer's lease lapses after LEASE_SECONDS."""
+        me = f"pid {os.getpid()} on {socket.gethostname()} ({uuid.uuid4().hex[:8]})"
+        while True:
+            rows = self.client.query(self.meta, ids=["lease"], output_fields=["value"])
+            held = _json(rows[0]["value"]) if rows else None
+            if held is None or held["until"] < time.time():
+                break
+            if not wait:
+                raise IndexBusy(f"the index at {self.location} is being written by {held['owner']}; wait for it "
+                                "to finish (or pass --wait to queue behind it)")
+            time.sleep(2.0)
+        self._lease = me
+        self.renew()
+        try:
+            yield
+        finally:
+            self.client.delete(self.meta, ids=["lease"])
+
+    def renew(self) -> None:
+        self._put("lease", {"owner": self._lease, "until": time.time() + LEASE_SECONDS})
+
+    def publish(self, state: dict[str, Any]) -> None:
+        """Make `state` the published one: a single row written, so atomic."""
+        self._put("state", state)
+
+    def _put(self, key: str, value: dict[str, Any]) -> None:
+        self.client.upsert(self.meta, [{"key": key, "value": value, "slot": schema.SLOT}])
+
+    def rows(self, collection: str, filter: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+        """Every row matching `filter`, with `fields`."""
+        it = self.client.query_iterator(collection, batch_size=1000, filter=filter, output_fields=list(fields))
+        out: list[dict[str, Any]] = []
+        try:
+            while batch := it.next():
+                out.extend(batch)
+        finally:
+            it.close()
+        return out
+
+    def doc_rows(self, collection: str, doc_ids: Sequence[str], gen: int, fields: Sequence[str]) -> list[dict]:
+        """The rows of these articles visible in `gen`."""
+        out: list[dict[str, Any]] = []
+        wanted = set(doc_ids)
+        keys = sorted({schema.doc_key(d) for d in wanted})
+        for at in range(0, len(keys), 500):
+            part = ", ".join(str(k) for k in keys[at:at + 500])
+            got = self.rows(collection, f"doc_key in [{part}] and {schema.visible(gen)}", [*fields, "doc_id"])
+            out.extend(r for r in got if r["doc_id"] in wanted)
+        return out
+
+    def insert(self, collection: str, rows: list[dict[str, Any]]) -> None:
+        for at in range(0, len(rows), 500):
+            self.client.insert(collection, rows[at:at + 500])
+
+    def retire(self, doc_ids: Sequence[str], gen: int, at: int) -> list[dict[str, Any]]:
+        """Mark the chunks and article rows of `doc_ids` visible in `gen` as
+        gone from generation `at` on; returns the chunk rows retired."""
+        retired = []
+        for collection in (self.chunks, self.articles):
+            rows = self.doc_rows(collection, doc_ids, gen, ["*"])
+            for r in rows:
+                r.pop("sparse", None)  # the BM25 function's output: Milvus computes it again
+                r["until"] = at
+            for i in range(0, len(rows), 500):
+                self.client.upsert(collection, rows[i:i + 500])
+            if collection == self.chunks:
+                retired = rows
+        return retired
+
+    def recover(self, gen: int) -> None:
+        """Undo what a writer killed before publishing left: rows it added
+        (gen > the published one) go, rows it retired are visible again."""
+        for collection in (self.chunks, self.articles):
+            self.client.delete(collection, filter=f"gen > {gen}")
+            rows = self.rows(collection, f"until > {gen} and until < {schema.FOREVER}", ["*"])
+            for r in rows:
+                r.pop("sparse", None)
+                r["until"] = schema.FOREVER
+            for i in range(0, len(rows), 500):
+                self.client.upsert(collection, rows[i:i + 500])
+            if rows:
+                log.info("%s: restored %d rows a killed writer had retired", collection, len(rows))
+
+    def collect(self, gen: int) -> None:
+        """Delete rows retired before generation `gen` (readers of gen - 1 still see the rest)."""
+        for collection in (self.chunks, self.articles):
+            self.client.delete(collection, filter=f"until < {gen}")
+
+    def set_vector_index(self, index_type: str) -> None:
+        """Rebuild the vector field's index as `index_type` (FLAT, HNSW or IVF_FLAT)."""
+        self.client.release_collection(self.chunks)
+        self.client.drop_index(self.chunks, "vector")
+        params = self.client.prepare_index_params()
+        params.add_index("vector", **schema.vector_index(index_type))
+        self.client.create_index(self.chunks, params)
+        self.client.load_collection(self.chunks)
+
+
+def _json(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else dict(value)
