@@ -17,9 +17,11 @@ an answer reads; a LangChain retriever needs only hits).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,24 +54,37 @@ if TYPE_CHECKING:
     from qa.llm import Writer
 
 log = logging.getLogger(__name__)
+ENGINES = ("local", "ray")
 
 
 def build_or_update(docs: Path | str, index_dir: Path | str, settings: Settings | None = None, *, rebuild: bool = False,
-                    embedder: Embedder | None = None, progress: Progress | None = None,
-                    wait: bool = False) -> IndexReport:
-    """Load `docs` and bring the index at `index_dir` up to date. The folder is
-    read after the writer lock is taken (a writer that waited for the model
-    never publishes an older view of the folder than the writer before it)."""
+                    embedder: Embedder | None = None, progress: Progress | None = None, wait: bool = False,
+                    engine: str = "local", ray_address: str | None = None) -> IndexReport:
+    """Load `docs` and bring the index at `index_dir` (a folder or a Milvus
+    address) up to date. The folder is read after the writer lock is taken (a
+    writer that waited for the model never publishes an older view of the
+    folder than the writer before it). `engine="ray"` reads and embeds on Ray
+    (this machine, or the cluster at `ray_address`; qa/ray_engine.py)."""
     docs, location, settings = as_path(docs, "docs"), parse_location(index_dir), as_settings(settings)
     check_folder(docs)
+    if engine not in ENGINES:
+        raise BadSettings(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     embedder = embedder or _embedder_for(location, settings, rebuild)
-    if isinstance(location, MilvusLocation):
-        from qa.backends.milvus import MilvusStore, update_milvus
+    with contextlib.ExitStack() as stack:
+        load = partial(load_folder, docs, settings)
+        if engine == "ray":
+            from qa.ray_engine import RayEmbedder, load_folder_ray, ray_session
 
-        loaded = load_folder(docs, settings)
-        return update_milvus(MilvusStore.connect(location), loaded.articles, loaded.skipped, embedder, settings,
-                             rebuild=rebuild, progress=progress, wait=wait)
-    return update_from_folder(location, docs, embedder, settings, rebuild=rebuild, progress=progress, wait=wait)
+            stack.enter_context(ray_session(ray_address))
+            embedder = RayEmbedder(embedder, settings)
+            load = partial(load_folder_ray, docs, settings)
+        if isinstance(location, MilvusLocation):
+            from qa.backends.milvus import MilvusStore, update_milvus
+
+            return update_milvus(MilvusStore.connect(location), lambda: load(exclude=()), embedder, settings,
+                                 rebuild=rebuild, progress=progress, wait=wait)
+        return update_from_folder(location, lambda exclude: load(exclude=exclude), embedder, settings,
+                                  rebuild=rebuild, progress=progress, wait=wait)
 
 
 def _embedder_for(index_dir: Location, settings: Settings, rebuild: bool) -> Embedder:

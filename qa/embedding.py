@@ -209,10 +209,11 @@ def resolve_runtime(setting: str, index_runtime: str | None = None, model_id: st
 
 
 def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None = None,
-                  runtime: str = "auto") -> Embedder:
+                  runtime: str = "auto", threads: int | None = None) -> Embedder:
     """Look an embedder up by id (see the module docstring); sentence-transformers
-    models run with `runtime` ("auto": the default runtime). The test and USE
-    embedders have one runtime of their own ("numpy")."""
+    models run with `runtime` ("auto": the default runtime) on `threads` threads
+    (None: every core; OpenVINO only). The test and USE embedders have one runtime
+    of their own ("numpy")."""
     if model_id == "fake" or model_id.startswith("fake-"):
         dim = model_id.partition("-")[2] or "256"
         if not dim.isdigit() or int(dim) < 1:
@@ -233,5 +234,5 @@ def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None
         if not (local / "modules.json").exists():
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime needs a local sentence-transformers "
                                                        "folder; pass one with --model, or use QA_RUNTIME=torch"))
-        return OpenVinoEmbedder(model_id, local, batch_size=batch_size, cache_dir=cache_dir)
+        return OpenVinoEmbedder(model_id, local, batch_size=batch_size, cache_dir=cache_dir, threads=threads)
     return SentenceTransformerEmbedder(model_id, folder, batch_size=batch_size)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +27,7 @@ from qa.errors import IndexWriteFailed, disk_refused
 from qa.faults import checkpoint
 from qa.lexical import LexicalIndex, tokenize
 from qa.loading import Skipped, load_folder
+from qa.loading.folder import LoadResult
 from qa.settings import Settings
 from qa.types import Article, Chunk
 from qa.vector import VectorIndex
@@ -38,6 +39,9 @@ class Progress(Protocol):
     def start(self, total: int, what: str) -> None: ...
     def advance(self, n: int) -> None: ...
     def close(self) -> None: ...
+
+
+Loader = Callable[[Sequence[Path]], LoadResult]  # reads the docs folder, leaving out the given folders
 
 
 class NoProgress:
@@ -94,12 +98,13 @@ def _disk_errors(index_dir: Path) -> Iterator[None]:
         raise
 
 
-def update_from_folder(index_dir: Path, docs: Path, embedder: Embedder, settings: Settings, *,
+def update_from_folder(index_dir: Path, docs: Path | Loader, embedder: Embedder, settings: Settings, *,
                        rebuild: bool = False, progress: Progress | None = None, wait: bool = False) -> IndexReport:
     """`update_index` with the folder read while the writer lock is held (and
-    the index folder left out when it lies inside the docs folder)."""
+    the index folder left out when it lies inside the docs folder). `docs`: the
+    folder, or a Loader that reads it (given the folders to leave out)."""
     with _disk_errors(index_dir), store.writer_lock(index_dir, wait=wait):
-        loaded = load_folder(docs, settings, exclude=[index_dir])
+        loaded = docs([index_dir]) if callable(docs) else load_folder(docs, settings, exclude=[index_dir])
         return _update(index_dir, loaded.articles, loaded.skipped, embedder, settings, rebuild, progress)
 
 

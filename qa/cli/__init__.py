@@ -20,7 +20,9 @@ log = logging.getLogger("qa")
 
 
 def _common(sp: argparse.ArgumentParser, docs: bool = True) -> None:
-    sp.add_argument("--index", default="index", help="index folder (default: index/)")
+    sp.add_argument("--index", "--store", dest="index", default="index", metavar="INDEX",
+                    help="index folder (default: index/), or a Milvus address: milvus://HOST:PORT/COLLECTION, "
+                         "milvus-lite://FILE.db/COLLECTION (docs/scaling-out.md)")
     if docs:
         sp.add_argument("--docs", default="seeds", help="articles folder (default: seeds/)")
     sp.add_argument("--model", default=None,
@@ -40,7 +42,7 @@ def _llm(sp: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from qa.cli import chat_ui
+    from qa.cli import chat_ui, indexing
     from qa.cli import commands as c
 
     p = argparse.ArgumentParser(prog="qa", description="Arabic-first question answering over news articles.")
@@ -57,7 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--verify", action="store_true",
                     help="check every file of every kept version against its checksums; a damaged version is "
                          "renamed damaged-NAME and the newest intact one made current (exit code 1)")
-    sp.set_defaults(func=c.cmd_index)
+    sp.add_argument("--from-index", metavar="DIR", default=None,
+                    help="copy the index folder DIR into the Milvus store given by --store (nothing re-embedded)")
+    sp.add_argument("--engine", choices=("local", "ray"), default="local",
+                    help="ray: read and embed the articles on Ray (this machine, or --ray-address)")
+    sp.add_argument("--ray-address", metavar="ADDR", default=None,
+                    help="a Ray cluster to run on, e.g. ray://head:10001 (default: start Ray on this machine)")
+    sp.set_defaults(func=indexing.cmd_index)
 
     for name, func, helptext in (("ask", c.cmd_ask, "answer a question with cited quotes"),
                                  ("search", c.cmd_search, "show the retrieved passages")):

@@ -15,11 +15,10 @@ from typing import Any
 
 from qa import store
 from qa.assistant import Assistant, build_or_update
+from qa.backends import Location, MilvusLocation, parse_location, read_manifest
 from qa.cli import output
-from qa.cli.verify import cmd_verify
 from qa.conversation import turns
 from qa.errors import BadInput, QAError
-from qa.loading.folder import check_folder
 from qa.settings import Settings
 
 
@@ -50,46 +49,24 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return s
 
 
-def cmd_index(args: argparse.Namespace) -> int:
-    if args.verify:
-        return cmd_verify(args)
-    settings = settings_from(args)
-    docs, index = Path(args.docs), Path(args.index)
-    rebuild = args.rebuild
-
-    def run_once() -> None:
-        nonlocal rebuild
-        report = build_or_update(docs, index, settings, rebuild=rebuild,
-                                 progress=output.TqdmProgress(not args.quiet), wait=args.wait or args.watch)
-        rebuild = False
-        if args.json:
-            output.emit(output.report_dict(report))
-        else:
-            print(output.report_text(report), flush=True)
-
-    if not args.watch:
-        run_once()
-        return 0
-    from qa.watch import watch
-
-    check_folder(docs)
-    print(f"watching {docs} (Ctrl+C stops)", file=sys.stderr)
-    watch(docs, run_once, debounce=args.debounce, ignore=(index,))
-    return 0
-
-
 def _open(args: argparse.Namespace) -> Assistant:
-    index = Path(args.index)
-    if not store.versions_newest_first(index):  # never rebuild an index that exists, even a damaged one
+    index = parse_location(args.index)
+    if _missing(index):  # never rebuild an index that exists, even a damaged one
         docs = Path(args.docs)
         print(f"no index at {index}; building it from {docs} first ...", file=sys.stderr)
         report = build_or_update(docs, index, settings_from(args), progress=output.TqdmProgress())
         print(output.report_text(report), file=sys.stderr)
     settings = settings_from(args)
-    manifest = store.read_manifest(index)
+    manifest = read_manifest(index)
     if not args.model and manifest is not None:
         settings = settings.with_(model=manifest.embedder)
     return Assistant.open(index, settings)
+
+
+def _missing(index: Location) -> bool:
+    if isinstance(index, MilvusLocation):
+        return read_manifest(index) is None
+    return not store.versions_newest_first(index)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,23 @@ def check_folder(docs: Path) -> None:
         raise DocsNotFound(f"--docs must be a folder, got the file {docs}")
 
 
+def load_one(path: Path, rel: str, settings: Settings) -> tuple[list[Article], list[Skipped]]:
+    """The articles in one file found by `iter_files`, or why it was not loaded."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return [], [Skipped(rel, f"unsupported file type '{suffix or path.name}'")]
+    try:
+        return load_file(path, rel, settings.max_title_chars, settings.max_line_chars)
+    except Undecodable as exc:
+        return [], [Skipped(rel, str(exc))]
+    except json.JSONDecodeError as exc:
+        return [], [Skipped(rel, f"invalid JSON: {exc.msg} at line {exc.lineno}")]
+    except RecursionError:
+        return [], [Skipped(rel, "JSON nested too deeply")]
+    except (ValueError, OSError) as exc:
+        return [], [Skipped(rel, str(exc))]
+
+
 def load_folder(docs: Path, settings: Settings | None = None, *, exclude: Iterable[Path] = ()) -> LoadResult:
     """Load every supported file under `docs`, within `settings`' size limits."""
     settings = settings or Settings()
@@ -89,23 +106,9 @@ def load_folder(docs: Path, settings: Settings | None = None, *, exclude: Iterab
     skipped: list[Skipped] = []
     max_bytes = int(settings.max_file_mb * 1_000_000)
     for path in iter_files(docs, skipped, exclude=exclude, max_bytes=max_bytes):
-        rel = path.relative_to(docs).as_posix()
-        suffix = path.suffix.lower()
-        if suffix not in SUPPORTED_SUFFIXES:
-            skipped.append(Skipped(rel, f"unsupported file type '{suffix or path.name}'"))
-            continue
-        try:
-            got, bad = load_file(path, rel, settings.max_title_chars, settings.max_line_chars)
-            articles.extend(got)
-            skipped.extend(bad)
-        except Undecodable as exc:
-            skipped.append(Skipped(rel, str(exc)))
-        except json.JSONDecodeError as exc:
-            skipped.append(Skipped(rel, f"invalid JSON: {exc.msg} at line {exc.lineno}"))
-        except RecursionError:
-            skipped.append(Skipped(rel, "JSON nested too deeply"))
-        except (ValueError, OSError) as exc:
-            skipped.append(Skipped(rel, str(exc)))
+        got, bad = load_one(path, path.relative_to(docs).as_posix(), settings)
+        articles.extend(got)
+        skipped.extend(bad)
     for s in skipped:
         log.debug("skipped %s: %s", s.path, s.reason)
     return LoadResult(tuple(articles), tuple(skipped))

@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's info lines when Ray forks beside a Milvus client
+
 from pymilvus import MilvusClient
 from pymilvus.exceptions import MilvusException
 
@@ -24,15 +26,19 @@ from qa.store.manifest import Manifest
 log = logging.getLogger(__name__)
 
 
-class _Quiet(logging.Filter):
-    """pymilvus warns on every query_iterator against milvus-lite that it keeps time client-side."""
+class _LiteNoise(logging.Filter):
+    """milvus-lite serves in this process and logs a traceback for each call it does not implement
+    (AllocTimestamp, while creating a collection); the client carries on without it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "mvccTs" not in record.getMessage()
+        return "Method not implemented" not in record.getMessage()
 
 
-logging.getLogger("pymilvus.client.iterator.query_iterator").addFilter(_Quiet())
+logging.getLogger("grpc._server").addFilter(_LiteNoise())
 
+
+
+PAGE = 10_000  # ids a scan reads at a time (Milvus returns at most 16,384 rows a query)
 LEASE_SECONDS = 3600.0  # a writer's lease, renewed as it writes; a killed writer's lease lapses
 _clients: dict[tuple[str, str], MilvusClient] = {}
 
@@ -59,7 +65,15 @@ class MilvusStore:
 
     @classmethod
     def connect(cls, location: MilvusLocation) -> MilvusStore:
-        return cls(_client(location), location)
+        ms = cls(_client(location), location)
+        ms.load()
+        return ms
+
+    def load(self) -> None:
+        """Load the collections into memory (a server, or milvus-lite in a new process, starts them released)."""
+        for name in (self.chunks, self.articles, self.meta):
+            if self.client.has_collection(name) and "Loaded" not in str(self.client.get_load_state(name)["state"]):
+                self.client.load_collection(name)
 
     def __str__(self) -> str:
         return str(self.location)
@@ -135,15 +149,16 @@ class MilvusStore:
     def _put(self, key: str, value: dict[str, Any]) -> None:
         self.client.upsert(self.meta, [{"key": key, "value": value, "slot": schema.SLOT}])
 
-    def rows(self, collection: str, filter: str, fields: Sequence[str]) -> list[dict[str, Any]]:
-        """Every row matching `filter`, with `fields`."""
-        it = self.client.query_iterator(collection, batch_size=1000, filter=filter, output_fields=list(fields))
+    def rows(self, collection: str, filter: str, fields: Sequence[str], below: int | None = None) -> list[dict]:
+        """Every row matching `filter`, with `fields`, read in id ranges (ids are
+        below `below`; default: the published state's next id)."""
+        if below is None:
+            state = self.state()
+            below = (state["next_id"] if collection == self.chunks else state["next_article"]) if state else 0
         out: list[dict[str, Any]] = []
-        try:
-            while batch := it.next():
-                out.extend(batch)
-        finally:
-            it.close()
+        for start in range(0, below, PAGE):
+            out += self.client.query(collection, filter=f"id >= {start} and id < {start + PAGE} and ({filter})",
+                                     output_fields=list(fields), limit=PAGE)
         return out
 
     def doc_rows(self, collection: str, doc_ids: Sequence[str], gen: int, fields: Sequence[str]) -> list[dict]:
@@ -151,9 +166,10 @@ class MilvusStore:
         out: list[dict[str, Any]] = []
         wanted = set(doc_ids)
         keys = sorted({schema.doc_key(d) for d in wanted})
-        for at in range(0, len(keys), 500):
-            part = ", ".join(str(k) for k in keys[at:at + 500])
-            got = self.rows(collection, f"doc_key in [{part}] and {schema.visible(gen)}", [*fields, "doc_id"])
+        for at in range(0, len(keys), 100):  # an article's rows are a handful: far under a query's limit
+            part = ", ".join(str(k) for k in keys[at:at + 100])
+            got = self.client.query(collection, filter=f"doc_key in [{part}] and {schema.visible(gen)}",
+                                    output_fields=[*fields, "doc_id"], limit=16384)
             out.extend(r for r in got if r["doc_id"] in wanted)
         return out
 

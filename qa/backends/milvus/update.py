@@ -8,7 +8,7 @@ removes the rows it added and restores the rows it retired.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -24,15 +24,16 @@ from qa.embedding import Embedder
 from qa.errors import BadSettings, IndexMismatch
 from qa.indexer import IndexReport, NoProgress, Progress, embed_passages
 from qa.lexical import EMPTY, tokenize
-from qa.loading import Skipped, content_hash
+from qa.loading import content_hash
+from qa.loading.folder import LoadResult
 from qa.settings import Settings
 from qa.types import Article
 
 
-def update_milvus(ms: MilvusStore, articles: Sequence[Article], skipped: tuple[Skipped, ...], embedder: Embedder,
-                  settings: Settings, *, rebuild: bool = False, progress: Progress | None = None,
-                  wait: bool = False) -> IndexReport:
-    """Bring the Milvus index `ms` up to date with `articles` (a new generation, published atomically)."""
+def update_milvus(ms: MilvusStore, load: Callable[[], LoadResult], embedder: Embedder, settings: Settings, *,
+                  rebuild: bool = False, progress: Progress | None = None, wait: bool = False) -> IndexReport:
+    """Bring the Milvus index `ms` up to date with the articles `load` reads
+    (called holding the writer's lease): a new generation, published atomically."""
     t0 = time.perf_counter()
     progress = progress or NoProgress()
     if settings.chunk_size > schema.MAX_CHUNK_CHARS:
@@ -48,6 +49,8 @@ def update_milvus(ms: MilvusStore, articles: Sequence[Article], skipped: tuple[S
             _check(ms, state, embedder, settings)
         gen = state["gen"] if state else 0
         ms.recover(gen)
+        loaded = load()
+        articles, skipped = loaded.articles, loaded.skipped
         stored = {r["doc_id"]: r["meta"]["hash"]
                   for r in ms.rows(ms.articles, f"part == 0 and {schema.visible(gen)}", ["doc_id", "meta"])}
         changes = classify(articles, stored)

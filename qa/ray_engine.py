@@ -1,0 +1,134 @@
+"""Indexing on Ray (`qa index --engine ray`): the folder is read and the
+passages embedded as Ray Data pipelines, on this machine's cores or on a
+cluster (`--ray-address`); the store is written by the driver exactly as
+without Ray, so the same incremental rules and counts apply.
+
+    files  -> flat_map(load_one)                         -> articles, skipped
+    chunks -> map_batches(Embed actor pool, each holding the model)  -> vectors
+
+Chunking stays in the driver: it assigns chunk ids and takes well under 1% of
+an update (docs/scaling-out.md). Nothing imports Ray unless this engine is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.embedding import Embedder, ProgressFn, load_embedder
+from qa.errors import BadSettings
+from qa.loading.folder import LoadResult, check_folder, iter_files, load_one
+from qa.loading.formats import Skipped
+from qa.settings import Settings
+from qa.types import Article
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None) -> Iterator[None]:
+    """Connect to the Ray cluster at `address`, or start one on this machine
+    (stopped again at the end)."""
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")  # gRPC's info lines when Ray forks beside a Milvus client
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise BadSettings("--engine ray needs Ray: pip install 'arabic-news-qa[scale]'") from exc
+    started = not ray.is_initialized()
+    quiet = logging.getLogger("ray.data")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # its plan, timing and progress-bar lines on every dataset
+    if started:
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # Ray's C++ notices, e.g. on actor restarts
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                 runtime_env={"env_vars": {"QA_CACHE_DIR": os.environ.get("QA_CACHE_DIR", "")}}
+                 if os.environ.get("QA_CACHE_DIR") else None)
+        ray.data.DataContext.get_current().enable_progress_bars = False
+    try:
+        yield
+    finally:
+        quiet.setLevel(level)
+        if started:
+            ray.shutdown()
+
+
+def load_folder_ray(docs: Path, settings: Settings, *, exclude: Iterable[Path] = ()) -> LoadResult:
+    """`qa.loading.load_folder` with the files read by Ray tasks."""
+    import ray.data
+
+    check_folder(docs)
+    skipped: list[Skipped] = []
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    paths = [{"path": str(p), "rel": p.relative_to(docs).as_posix()}
+             for p in iter_files(docs, skipped, exclude=exclude, max_bytes=max_bytes)]
+    if not paths:
+        return LoadResult((), tuple(skipped))
+
+    def load(row: dict[str, Any]) -> list[dict[str, Any]]:
+        got, bad = load_one(Path(row["path"]), row["rel"], settings)
+        return ([{"rel": row["rel"], "article": vars(a), "skipped": None} for a in got] +
+                [{"rel": row["rel"], "article": None, "skipped": [s.path, s.reason]} for s in bad])
+
+    articles: list[Article] = []
+    for row in sorted(ray.data.from_items(paths).flat_map(load).take_all(), key=lambda r: r["rel"]):
+        if row["article"] is not None:
+            articles.append(Article(**row["article"]))
+        else:
+            skipped.append(Skipped(*row["skipped"]))
+    return LoadResult(tuple(articles), tuple(sorted(skipped, key=lambda s: s.path)))
+
+
+def _embed_actor(model: str, runtime: str, batch_size: int, threads: int) -> type:
+    """The Ray actor class holding one copy of the model (its settings captured, so
+    the actor takes no constructor arguments Ray would have to keep for restarts)."""
+
+    class Embed:
+        def __init__(self) -> None:
+            self.embedder = load_embedder(model, batch_size=batch_size, runtime=runtime, threads=threads)
+
+        def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {"i": batch["i"], "vector": self.embedder.embed_documents([str(t) for t in batch["text"]])}
+
+    return Embed
+
+
+class RayEmbedder:
+    """An Embedder whose `embed_documents` runs on a pool of Ray actors;
+    questions are embedded in this process by `local`."""
+
+    def __init__(self, local: Embedder, settings: Settings, *, actors: int | None = None,
+                 threads: int = 1) -> None:
+        self.local = local
+        self.model_id, self.dimension, self.runtime = local.model_id, local.dimension, local.runtime
+        self.settings = settings
+        self.threads = threads
+        self.actors = actors
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.local.embed_query(text)
+
+    def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        import ray
+        import ray.data
+
+        out = np.zeros((len(texts), self.dimension), np.float32)
+        if not texts:
+            return out
+        actors = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)) // self.threads)
+        s = self.settings
+        ds = ray.data.from_items([{"i": i, "text": t} for i, t in enumerate(texts)])
+        actor = _embed_actor(self.model_id, self.runtime, s.batch_size, self.threads)
+        vectors = ds.map_batches(actor, batch_size=s.batch_size, num_cpus=self.threads,
+                                 compute=ray.data.ActorPoolStrategy(size=actors))
+        for batch in vectors.iter_batches(batch_size=None, batch_format="numpy"):
+            out[batch["i"]] = np.stack(batch["vector"])
+            if progress is not None:
+                progress(len(batch["i"]))
+        return out
