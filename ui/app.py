@@ -2,9 +2,10 @@
 
 Start it with `qa ui` (or `streamlit run ui/app.py`). Folders and model come
 from the environment, which `qa ui --docs D --index I --model M` sets:
-QA_DOCS (default seeds/), QA_INDEX (default index/), QA_MODEL (default: the
-index's own model, or the offline default for a new index). The conversation
-is kept in INDEX/chat.sqlite3 under the id in the page's URL (`?c=...`), so
+QA_DOCS (default seeds/), QA_INDEX (default index/, or a Milvus address),
+QA_MODEL (default: the index's own model, or the offline default for a new
+index). The conversation is kept in chat.sqlite3 in the index folder (with
+Milvus: in QA_CHATS, default chats/) under the id in the page's URL (`?c=...`), so
 a reload shows it again (ui/chats.py).
 """
 
@@ -19,9 +20,10 @@ from typing import Any
 
 import streamlit as st
 
-from qa import Answer, Assistant, QAError, Settings, store
+from qa import Answer, Assistant, QAError, Settings
 from qa.answer.reader import Reader, load_reader
 from qa.arabic import reply_language
+from qa.backends import current_name, index_exists, parse_location, read_manifest
 from qa.conversation import shown_citations
 from qa.embedding import Embedder, load_embedder, resolve_runtime
 from qa.errors import BadSettings
@@ -39,7 +41,8 @@ EXAMPLES = [
 ]
 
 DOCS = Path(os.environ.get("QA_DOCS", "seeds"))
-INDEX = Path(os.environ.get("QA_INDEX", "index"))
+INDEX = parse_location(os.environ.get("QA_INDEX", "index"))
+CHATS = (INDEX if isinstance(INDEX, Path) else Path(os.environ.get("QA_CHATS", "chats"))) / "chat.sqlite3"
 _CONV = re.compile(r"[0-9a-f]{32}")
 
 
@@ -47,7 +50,7 @@ def settings() -> Settings:
     """The model (QA_MODEL, else the index's, else the default), its runtime
     (QA_RUNTIME, else the index's, else the default) and the optional LLM writer
     (QA_LLM, QA_LLM_BASE_URL, QA_LLM_TIMEOUT, as `qa ui --llm` sets them)."""
-    manifest = store.read_manifest(INDEX)
+    manifest = read_manifest(INDEX)
     model = os.environ.get("QA_MODEL") or (manifest.embedder if manifest else Settings().model)
     runtime = resolve_runtime(os.environ.get("QA_RUNTIME") or "auto", manifest.runtime if manifest else None, model)
     timeout = os.environ.get("QA_LLM_TIMEOUT")
@@ -75,19 +78,19 @@ def get_reader(model_id: str, runtime: str) -> Reader | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def get_assistant(index_dir: str, version: str, _embedder: Embedder) -> Assistant:
+def get_assistant(index: str, version: str, _embedder: Embedder) -> Assistant:
     """One Assistant per index version: a re-index makes a new version and so a
     fresh Assistant on the next question, without restarting the app (the
     models are loaded once)."""
-    return Assistant.open(Path(index_dir), settings().with_(model=_embedder.model_id), embedder=_embedder,
+    return Assistant.open(index, settings().with_(model=_embedder.model_id), embedder=_embedder,
                           reader=get_reader(_embedder.model_id, _embedder.runtime))
 
 
 def current_assistant() -> Assistant | None:
-    version = store.current_version(INDEX)
+    version = current_name(INDEX)
     if version is None:
         return None
-    return get_assistant(str(INDEX), version.name, get_embedder(settings()))
+    return get_assistant(str(INDEX), version, get_embedder(settings()))
 
 
 def load_models() -> None:
@@ -197,12 +200,12 @@ def main() -> None:
     st.set_page_config(page_title="اسأل الأخبار · Ask the news", page_icon="📰", layout="centered")
     st.html(render.CSS)
     st.html(render.PAGE_SCRIPT, unsafe_allow_javascript=True)  # ours alone: no article or question text
-    chats = ChatStore(INDEX / "chat.sqlite3")
+    chats = ChatStore(CHATS)
     st.session_state.setdefault("upload_round", 0)
     st.title(both("title"))
     load_models()
     conv = conversation(chats)
-    if not store.versions_newest_first(INDEX) and reindex(DOCS, INDEX, settings(), get_embedder, chats,
+    if not index_exists(INDEX) and reindex(DOCS, INDEX, settings(), get_embedder, chats,
                                                        say("building", "ar", docs=DOCS)) is None:
         st.stop()
     try:

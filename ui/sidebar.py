@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from qa import Assistant, QAError, Settings, build_or_update, store
+from qa.backends import Location, read_manifest
 from qa.embedding import Embedder
 from qa.indexer import IndexReport
 from qa.loading import MAX_UPLOAD_BYTES, SUPPORTED_SUFFIXES, safe_filename, save_upload
@@ -44,7 +45,7 @@ def summary(r: IndexReport) -> str:
                 skipped=len(r.skipped))
 
 
-def reindex(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[Settings], Embedder],
+def reindex(docs: Path, index: Location, settings: Settings, get_embedder: Callable[[Settings], Embedder],
             chats: ChatStore, label: str, uploaded: tuple[Path, ...] = ()) -> IndexReport | None:
     """Bring the index up to date with progress; what it skipped is kept as a
     notice until dismissed, and an uploaded file it could not index is removed."""
@@ -69,11 +70,11 @@ def reindex(docs: Path, index: Path, settings: Settings, get_embedder: Callable[
     return report
 
 
-def sidebar(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[Settings], Embedder],
+def sidebar(docs: Path, index: Location, settings: Settings, get_embedder: Callable[[Settings], Embedder],
             chats: ChatStore, bot: Assistant | None, conv: str) -> None:
     with st.sidebar:
         st.header(both("articles"))
-        manifest = store.read_manifest(index)
+        manifest = read_manifest(index)
         if manifest:
             st.markdown(f"{both('n_articles', n=manifest.counts.get('articles', 0))}  \n"
                         f"{say('updated_at', 'ar', when=library.when(manifest.created))}  \n"
@@ -99,7 +100,7 @@ def sidebar(docs: Path, index: Path, settings: Settings, get_embedder: Callable[
                 articles(docs, index, settings, get_embedder, chats, bot, manifest)
 
 
-def upload(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[Settings], Embedder],
+def upload(docs: Path, index: Location, settings: Settings, get_embedder: Callable[[Settings], Embedder],
            chats: ChatStore) -> None:
     types = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
     files = st.file_uploader(both("add", types=", ".join(types), mb=MAX_UPLOAD_BYTES // 1_000_000), type=types,
@@ -126,7 +127,7 @@ def upload(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[
     st.rerun()
 
 
-def articles(docs: Path, index: Path, settings: Settings, get_embedder: Callable[[Settings], Embedder],
+def articles(docs: Path, index: Location, settings: Settings, get_embedder: Callable[[Settings], Embedder],
              chats: ChatStore, bot: Assistant, manifest: store.Manifest) -> None:
     """The library: search, the list with statuses, removal with confirmation."""
     items = library.entries(bot.index.articles, manifest, chats.skipped())

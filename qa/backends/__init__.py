@@ -33,6 +33,13 @@ def current_name(location: Location) -> str | None:
     return current.name if current is not None else None
 
 
+def index_exists(location: Location) -> bool:
+    """Whether an index was ever written there (a damaged folder counts: it is never rebuilt silently)."""
+    if isinstance(location, MilvusLocation):
+        return read_manifest(location) is not None
+    return bool(store.versions_newest_first(location))
+
+
 def read_manifest(location: Location) -> Manifest | None:
     """The current snapshot's manifest, None when nothing is published."""
     if isinstance(location, MilvusLocation):
@@ -42,5 +49,5 @@ def read_manifest(location: Location) -> Manifest | None:
     return store.read_manifest(location)
 
 
-__all__ = ["EmbeddedSnapshot", "Location", "MilvusLocation", "Snapshot", "current_name", "open_snapshot",
-           "parse_location", "read_manifest"]
+__all__ = ["EmbeddedSnapshot", "Location", "MilvusLocation", "Snapshot", "current_name", "index_exists",
+           "open_snapshot", "parse_location", "read_manifest"]

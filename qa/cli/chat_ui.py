@@ -6,8 +6,10 @@ import argparse
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from qa.backends import parse_location
 from qa.cli.commands import settings_from
 from qa.loading import MAX_UPLOAD_BYTES
 from qa.settings import Settings
@@ -22,7 +24,12 @@ def ui_script() -> Path:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     app = ui_script()
-    env = dict(os.environ, QA_DOCS=str(Path(args.docs).resolve()), QA_INDEX=str(Path(args.index).resolve()))
+    index = parse_location(args.index)
+    if isinstance(index, Path):
+        index = index.resolve()
+    elif not index.uri.startswith("http"):  # a milvus-lite file: absolute for the app's process
+        index = replace(index, uri=str(Path(index.uri).resolve()))
+    env = dict(os.environ, QA_DOCS=str(Path(args.docs).resolve()), QA_INDEX=str(index))
     if args.model:
         env["QA_MODEL"] = Settings(model=args.model).model  # validated
     if args.llm:

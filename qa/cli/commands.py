@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from qa import store
 from qa.assistant import Assistant, build_or_update
-from qa.backends import Location, MilvusLocation, parse_location, read_manifest
+from qa.backends import index_exists, parse_location, read_manifest
 from qa.cli import output
 from qa.conversation import turns
 from qa.errors import BadInput, QAError
@@ -51,7 +50,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def _open(args: argparse.Namespace) -> Assistant:
     index = parse_location(args.index)
-    if _missing(index):  # never rebuild an index that exists, even a damaged one
+    if not index_exists(index):  # never rebuild an index that exists, even a damaged one
         docs = Path(args.docs)
         print(f"no index at {index}; building it from {docs} first ...", file=sys.stderr)
         report = build_or_update(docs, index, settings_from(args), progress=output.TqdmProgress())
@@ -61,12 +60,6 @@ def _open(args: argparse.Namespace) -> Assistant:
     if not args.model and manifest is not None:
         settings = settings.with_(model=manifest.embedder)
     return Assistant.open(index, settings)
-
-
-def _missing(index: Location) -> bool:
-    if isinstance(index, MilvusLocation):
-        return read_manifest(index) is None
-    return not store.versions_newest_first(index)
 
 
 @dataclass(frozen=True)

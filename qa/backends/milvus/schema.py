@@ -61,7 +61,7 @@ def create(client: MilvusClient, name: str, dimension: int, index_type: str) -> 
     params.add_index("vector", **vector_index(index_type))
     params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                      params={"bm25_k1": K1, "bm25_b": B})
-    client.create_collection(f"{name}_chunks", schema=chunks, index_params=params, consistency_level="Strong")
+    _create(client, f"{name}_chunks", chunks, params)
 
     articles = client.create_schema(auto_id=False)
     articles.add_field("id", DataType.INT64, is_primary=True)
@@ -85,7 +85,15 @@ def create(client: MilvusClient, name: str, dimension: int, index_type: str) -> 
 def _with_slot(client: MilvusClient, collection: str, schema: Any) -> None:
     params = client.prepare_index_params()
     params.add_index("slot", index_type="FLAT", metric_type="IP")
-    client.create_collection(collection, schema=schema, index_params=params, consistency_level="Strong")
+    _create(client, collection, schema, params)
+
+
+def _create(client: MilvusClient, collection: str, schema: Any, params: Any) -> None:
+    """Create, index and load a collection. Indexes of an empty collection are
+    made at once, so pymilvus' wait for them (half a second each) is skipped."""
+    client.create_collection(collection, schema=schema, consistency_level="Strong")
+    client.create_index(collection, params, sync=False)
+    client.load_collection(collection)
 
 
 def vector_index(index_type: str) -> dict[str, Any]:
