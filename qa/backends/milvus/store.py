@@ -120,19 +120,20 @@ class MilvusStore:
     @contextlib.contextmanager
     def writer_lease(self, *, wait: bool = False) -> Iterator[None]:
         """Hold the writer's lease (a meta row naming this writer): a second
-        writer raises IndexBusy, or with `wait` retries until it is free. A
-        killed writer's lease lapses after LEASE_SECONDS."""
-        me = f"pid {os.getpid()} on {socket.gethostname()} ({uuid.uuid4().hex[:8]})"
+        writer raises IndexBusy, or with `wait` retries until it is free. The
+        lease of a killed writer lapses at once on its own machine (its process
+        is gone), elsewhere after LEASE_SECONDS."""
         while True:
             rows = self.client.query(self.meta, ids=["lease"], output_fields=["value"])
             held = _json(rows[0]["value"]) if rows else None
-            if held is None or held["until"] < time.time():
+            if held is None or _lapsed(held):
                 break
             if not wait:
                 raise IndexBusy(f"the index at {self.location} is being written by {held['owner']}; wait for it "
                                 "to finish (or pass --wait to queue behind it)")
             time.sleep(2.0)
-        self._lease = me
+        self._lease = {"owner": f"pid {os.getpid()} on {socket.gethostname()}", "pid": os.getpid(),
+                       "host": socket.gethostname(), "token": uuid.uuid4().hex}
         self.renew()
         try:
             yield
@@ -140,7 +141,7 @@ class MilvusStore:
             self.client.delete(self.meta, ids=["lease"])
 
     def renew(self) -> None:
-        self._put("lease", {"owner": self._lease, "until": time.time() + LEASE_SECONDS})
+        self._put("lease", {**self._lease, "until": time.time() + LEASE_SECONDS})
 
     def publish(self, state: dict[str, Any]) -> None:
         """Make `state` the published one: a single row written, so atomic."""
@@ -219,6 +220,20 @@ class MilvusStore:
         params.add_index("vector", **schema.vector_index(index_type))
         self.client.create_index(self.chunks, params)
         self.client.load_collection(self.chunks)
+
+
+def _lapsed(lease: dict[str, Any]) -> bool:
+    if lease["until"] < time.time():
+        return True
+    if lease.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(lease["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _json(value: Any) -> dict[str, Any]:
