@@ -103,6 +103,10 @@ def test_incremental_counts_match_the_embedded_index(seeds: Path, tmp_path: Path
         assert sorted(bot.index.articles) == ["new.txt", "renamed.txt"]
         assert "مطار" in bot.ask("ماذا افتتح في المكلا؟").text
     assert reports["milvus"] == reports["embedded"]
+    emb, mil = Assistant.open(tmp_path / "index", fake_settings), Assistant.open(lite(tmp_path), fake_settings)
+    idf = dict(emb.idf)
+    mil.idf.fetch(list(idf))
+    assert {t: mil.idf.get(t) for t in idf} == pytest.approx(idf)  # document frequencies kept right by every update
     assert reports["milvus"][1][:5] == (1, 0, 1, 0, 1)  # the renamed article is not embedded again
     assert reports["milvus"][1][6] == 1 and reports["milvus"][-1][-1] is False
 

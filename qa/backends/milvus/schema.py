@@ -7,6 +7,8 @@
     <name>_articles  id (primary), doc_key, doc_id, part, text (the original article, in parts
                      of at most PART_CHARS characters), meta (title, source, url, date, author,
                      path, content hash), gen, until, slot (Milvus needs a vector field)
+    <name>_terms     term (primary), df (chunks holding it), since (the generation df is from),
+                     before (df until then), slot: document frequencies for IDF and BM25
     <name>_meta      key (primary), value (JSON: the published state and the writer's lease), slot
 
 A row is visible in the state published as generation C when gen <= C < until:
@@ -25,6 +27,7 @@ from pymilvus import DataType, Function, FunctionType, MilvusClient
 FOREVER = 2**62  # `until` of a row no generation has retired
 PART_CHARS = 15_000  # 4 bytes a character at most: under Milvus' 65,535-byte VARCHAR
 MAX_CHUNK_CHARS = 15_000
+MAX_TERM_CHARS = 128  # longer "words" (a pasted link, a run of letters) get no document frequency
 K1, B = 1.5, 0.75  # BM25 as bm25s scores it in the embedded store ("lucene")
 SLOT = [1.0, 0.0]
 
@@ -48,7 +51,7 @@ def create(client: MilvusClient, name: str, dimension: int, index_type: str) -> 
     chunks.add_field("start", DataType.INT64)
     chunks.add_field("end", DataType.INT64)
     chunks.add_field("text", DataType.VARCHAR, max_length=65535)
-    chunks.add_field("terms", DataType.VARCHAR, max_length=65535, enable_analyzer=True, enable_match=True,
+    chunks.add_field("terms", DataType.VARCHAR, max_length=65535, enable_analyzer=True,
                      analyzer_params={"tokenizer": "standard"})
     chunks.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     chunks.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
@@ -74,6 +77,14 @@ def create(client: MilvusClient, name: str, dimension: int, index_type: str) -> 
     articles.add_field("until", DataType.INT64)
     articles.add_field("slot", DataType.FLOAT_VECTOR, dim=2)
     _with_slot(client, f"{name}_articles", articles)
+
+    terms = client.create_schema(auto_id=False)
+    terms.add_field("term", DataType.VARCHAR, is_primary=True, max_length=4 * MAX_TERM_CHARS)
+    terms.add_field("df", DataType.INT64)
+    terms.add_field("since", DataType.INT64)
+    terms.add_field("before", DataType.INT64)
+    terms.add_field("slot", DataType.FLOAT_VECTOR, dim=2)
+    _with_slot(client, f"{name}_terms", terms)
 
     meta = client.create_schema(auto_id=False)
     meta.add_field("key", DataType.VARCHAR, is_primary=True, max_length=64)
@@ -113,5 +124,10 @@ def search_params(index_type: str, nprobe: int) -> dict[str, Any]:
     return {"metric_type": "IP"}
 
 
-def collections(name: str) -> tuple[str, str, str]:
-    return f"{name}_chunks", f"{name}_articles", f"{name}_meta"
+def collections(name: str) -> tuple[str, str, str, str]:
+    return f"{name}_chunks", f"{name}_articles", f"{name}_terms", f"{name}_meta"
+
+
+def df_at(row: dict[str, Any], gen: int) -> int:
+    """A term row's document frequency in generation `gen`."""
+    return int(row["df"] if row["since"] <= gen else row["before"])

@@ -6,7 +6,7 @@ the embedded store, whose scale is kept: without Lucene's constant k1 + 1
 factor). BM25 of chunks the lexical search did not return (the
 fusion scores the union of both candidate lists) is computed here with the
 same formula from the chunk's stored terms, the generation's chunk count and
-average length, and each term's document frequency (Milvus' TEXT_MATCH).
+average length, and each term's document frequency (the terms collection).
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class MilvusSnapshot:
             return {}
         rows = self.client.query(self.store.chunks, ids=[int(i) for i in ids], output_fields=["terms", "length"])
         weights = Counter(terms)
+        self._idf.fetch(list(weights))
         idf = {t: self._idf.get(t, 0.0) for t in weights}
         out = {int(i): 0.0 for i in ids}
         for r in rows:
@@ -95,39 +96,47 @@ class MilvusSnapshot:
     def top_idf(self) -> float:
         return _idf(1, self.size)
 
-    def document_frequency(self, term: str) -> int:
-        if not _TERM.fullmatch(term):
-            return 0
-        got = self.client.query(self.store.chunks, filter=f"TEXT_MATCH(terms, '{term}') and {self.filter}",
-                                output_fields=["count(*)"])
-        return int(got[0]["count(*)"]) if got else 0
+    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many of this generation's chunks hold each term (terms in none are left out)."""
+        wanted = [t for t in dict.fromkeys(terms) if _TERM.fullmatch(t) and len(t) <= schema.MAX_TERM_CHARS]
+        if not wanted:
+            return {}
+        rows = self.client.query(self.store.terms, ids=wanted, output_fields=["df", "since", "before"])
+        return {r["term"]: n for r in rows if (n := schema.df_at(r, self.gen)) > 0}
 
 
 class Idf(Mapping[str, float]):
-    """Term -> IDF, asked of Milvus term by term (and kept). Iterating it gives
-    the terms of up to 2,000 chunks: a sample of the vocabulary, which is what
-    the LLM check's rare-word percentile is read from."""
+    """Term -> IDF, read from the terms collection when first asked (and kept).
+    Iterating it gives up to 2,000 terms: a sample of the vocabulary, which is
+    what the LLM check's rare-word percentile is read from."""
 
     SAMPLE = 2000
 
     def __init__(self, snap: MilvusSnapshot) -> None:
         self.snap = snap
-        self._known: dict[str, float] = {}
+        self._known: dict[str, float | None] = {}
         self._sample: list[str] | None = None
 
     def __getitem__(self, term: str) -> float:
         if term not in self._known:
-            df = self.snap.document_frequency(term)
-            if not df:
-                raise KeyError(term)
-            self._known[term] = _idf(df, self.snap.size)
-        return self._known[term]
+            self.fetch([term])
+        found = self._known[term]
+        if found is None:
+            raise KeyError(term)
+        return found
+
+    def fetch(self, terms: Sequence[str]) -> None:
+        """Ask Milvus for the terms not known yet, in one query."""
+        todo = [t for t in terms if t not in self._known]
+        got = self.snap.document_frequencies(todo) if todo else {}
+        for t in todo:
+            self._known[t] = _idf(got[t], self.snap.size) if t in got else None
 
     def _terms(self) -> list[str]:
         if self._sample is None:
-            rows = self.snap.client.query(self.snap.store.chunks, filter=self.snap.filter, output_fields=["terms"],
+            rows = self.snap.client.query(self.snap.store.terms, filter="df > 0", output_fields=["term"],
                                           limit=self.SAMPLE)
-            self._sample = sorted({t for r in rows for t in r["terms"].split()})
+            self._sample = sorted(r["term"] for r in rows)
         return self._sample
 
     def __iter__(self) -> Iterator[str]:

@@ -10,6 +10,7 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -61,7 +62,7 @@ class MilvusStore:
     def __init__(self, client: MilvusClient, location: MilvusLocation) -> None:
         self.client = client
         self.location = location
-        self.chunks, self.articles, self.meta = schema.collections(location.collection)
+        self.chunks, self.articles, self.terms, self.meta = schema.collections(location.collection)
 
     @classmethod
     def connect(cls, location: MilvusLocation) -> MilvusStore:
@@ -71,7 +72,7 @@ class MilvusStore:
 
     def load(self) -> None:
         """Load the collections into memory (a server, or milvus-lite in a new process, starts them released)."""
-        for name in (self.chunks, self.articles, self.meta):
+        for name in (self.chunks, self.articles, self.terms, self.meta):
             if self.client.has_collection(name) and "Loaded" not in str(self.client.get_load_state(name)["state"]):
                 self.client.load_collection(name)
 
@@ -113,7 +114,7 @@ class MilvusStore:
         schema.create(self.client, self.location.collection, dimension, index_type)
 
     def drop(self) -> None:
-        for name in (self.chunks, self.articles, self.meta):
+        for name in (self.chunks, self.articles, self.terms, self.meta):
             if self.client.has_collection(name):
                 self.client.drop_collection(name)
 
@@ -193,9 +194,25 @@ class MilvusStore:
                 retired = rows
         return retired
 
+    def count_terms(self, delta: Counter[str], gen: int) -> None:
+        """Move the document frequencies of generation `gen` to `gen` + 1 by
+        `delta` (see `term_delta`; readers of `gen` keep reading theirs from `before`)."""
+        changed = sorted(t for t, d in delta.items() if d and len(t) <= schema.MAX_TERM_CHARS)
+        for at in range(0, len(changed), 1000):
+            part = changed[at:at + 1000]
+            old = {r["term"]: schema.df_at(r, gen)
+                   for r in self.client.query(self.terms, ids=part, output_fields=["df", "since", "before"])}
+            self.client.upsert(self.terms, [
+                {"term": t, "df": old.get(t, 0) + delta[t], "since": gen + 1, "before": old.get(t, 0),
+                 "slot": schema.SLOT} for t in part])
+
     def recover(self, gen: int) -> None:
         """Undo what a writer killed before publishing left: rows it added
-        (gen > the published one) go, rows it retired are visible again."""
+        (gen > the published one) go, rows it retired are visible again, and
+        document frequencies are those of `gen` again."""
+        while stale := self.client.query(self.terms, filter=f"since > {gen}", output_fields=["before"], limit=5000):
+            self.client.upsert(self.terms, [{"term": r["term"], "df": r["before"], "since": 0, "before": r["before"],
+                                             "slot": schema.SLOT} for r in stale])
         for collection in (self.chunks, self.articles):
             self.client.delete(collection, filter=f"gen > {gen}")
             rows = self.rows(collection, f"until > {gen} and until < {schema.FOREVER}", ["*"])
@@ -220,6 +237,16 @@ class MilvusStore:
         params.add_index("vector", **schema.vector_index(index_type))
         self.client.create_index(self.chunks, params)
         self.client.load_collection(self.chunks)
+
+
+def term_delta(removed: list[dict[str, Any]], added: list[dict[str, Any]]) -> Counter[str]:
+    """How many more chunks hold each term once the chunk rows `removed` are gone and `added` are in."""
+    delta: Counter[str] = Counter()
+    for r in removed:
+        delta.subtract(set(r["terms"].split()))
+    for r in added:
+        delta.update(set(r["terms"].split()))
+    return delta
 
 
 def _lapsed(lease: dict[str, Any]) -> bool:

@@ -8,6 +8,7 @@ removes the rows it added and restores the rows it retired.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 
 from qa import store
 from qa.backends.milvus import schema
-from qa.backends.milvus.store import MilvusStore
+from qa.backends.milvus.store import MilvusStore, term_delta
 from qa.changes import classify
 from qa.chunking import chunk_article, passage_text
 from qa.embedding import Embedder
@@ -88,6 +89,7 @@ def update_milvus(ms: MilvusStore, load: Callable[[], LoadResult], embedder: Emb
         for i in at:
             rows[i]["vector"] = vectors[i].tolist()
         ms.renew()
+        ms.count_terms(term_delta(retired, rows), gen)
         ms.insert(ms.chunks, rows)
         ms.insert(ms.articles, parts)
         chunks = (state["chunks"] if state else 0) - len(retired) + len(rows)
@@ -122,16 +124,19 @@ def migrate(ms: MilvusStore, index_dir: Path, settings: Settings, *, rebuild: bo
         ms.insert(ms.articles, parts)
         progress.start(len(old.chunks), "copying chunks")
         length = 0
+        df: Counter[str] = Counter()
         for at in range(0, len(old.chunks), 2000):
             part = old.chunks[at:at + 2000]
             vecs = old.vectors.vectors(np.array([c.chunk_id for c in part], dtype=np.int64))
             rows = [chunk_row(c.chunk_id, c.doc_id, c.start, c.end, c.text, tokens[c.chunk_id], 1, v.tolist())
                     for c, v in zip(part, vecs, strict=True)]
             length += sum(r["length"] for r in rows)
+            df += term_delta([], rows)
             ms.insert(ms.chunks, rows)
             ms.renew()
             progress.advance(len(rows))
         progress.close()
+        ms.count_terms(df, 0)
         m = old.manifest
         publish(ms, 1, None, settings, len(old.chunks), length, len(old.articles), len(old.chunks), len(parts),
                 None, manifest=asdict(m) | {"articles": {}, "files": {}, "checksum": "", "created": store.now_iso()})
