@@ -209,7 +209,8 @@ def embed_passages(cache: store.PendingVectors | None, embedder: Embedder, setti
                    ids: list[int], vectors: np.ndarray, progress: Progress) -> int:
     """Fill `vectors[ids]` with the embeddings of `texts`, shortest first in
     slices, each slice kept in `cache` (if any) as soon as it is done: a run killed
-    midway resumes from there. Returns how many came from a killed run's slices."""
+    midway resumes from there (an embedder may set `slice_size`: Ray's starts its
+    actors once a slice). Returns how many came from a killed run's slices."""
     if not texts:
         return 0
     keys = [store.passage_key(t) for t in texts]
@@ -221,7 +222,7 @@ def embed_passages(cache: store.PendingVectors | None, embedder: Embedder, setti
         else:
             todo.append(i)
     todo.sort(key=lambda i: len(texts[i]))  # slices of like lengths pad little
-    step = max(256, settings.batch_size * 8)
+    step = getattr(embedder, "slice_size", None) or max(256, settings.batch_size * 8)
     progress.start(len(todo), "embedding chunks")
     try:
         for at in range(0, len(todo), step):

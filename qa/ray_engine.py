@@ -29,6 +29,7 @@ from qa.settings import Settings
 from qa.types import Article
 
 log = logging.getLogger(__name__)
+BATCH = 64  # passages an actor is sent at a time (it embeds them batch_size at a time)
 
 
 @contextlib.contextmanager
@@ -103,8 +104,10 @@ class RayEmbedder:
     """An Embedder whose `embed_documents` runs on a pool of Ray actors;
     questions are embedded in this process by `local`."""
 
+    slice_size = 8192  # passages an update hands over at a time: the actors load the model once a slice
+
     def __init__(self, local: Embedder, settings: Settings, *, actors: int | None = None,
-                 threads: int = 1) -> None:
+                 threads: int | None = None) -> None:
         self.local = local
         self.model_id, self.dimension, self.runtime = local.model_id, local.dimension, local.runtime
         self.settings = settings
@@ -121,11 +124,15 @@ class RayEmbedder:
         out = np.zeros((len(texts), self.dimension), np.float32)
         if not texts:
             return out
-        actors = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)) // self.threads)
+        nodes = [n["Resources"].get("CPU", 0) for n in ray.nodes() if n.get("Alive")]
+        # one actor a machine using all its cores: on one machine, two one-thread actors embed 12.3
+        # passages/s against 19.7 for one two-thread actor (each holds its own copy of the weights)
+        threads = self.threads or max(1, int(min(nodes, default=1)))
+        actors = self.actors or max(1, int(sum(nodes)) // threads)
         s = self.settings
         ds = ray.data.from_items([{"i": i, "text": t} for i, t in enumerate(texts)])
-        actor = _embed_actor(self.model_id, self.runtime, s.batch_size, self.threads)
-        vectors = ds.map_batches(actor, batch_size=s.batch_size, num_cpus=self.threads,
+        actor = _embed_actor(self.model_id, self.runtime, s.batch_size, threads)
+        vectors = ds.map_batches(actor, batch_size=BATCH, num_cpus=threads,
                                  compute=ray.data.ActorPoolStrategy(size=actors))
         for batch in vectors.iter_batches(batch_size=None, batch_format="numpy"):
             out[batch["i"]] = np.stack(batch["vector"])
