@@ -5,8 +5,8 @@ Ray against the single-process path, and questions answered from Milvus
     .venv/bin/python bench/scale_out.py PATH/TO/saudinewsnet --articles 600
 
 Indexing runs one after another on fresh indexes (the machine otherwise idle):
-single process -> index folder; Ray (one actor a core, one thread each) ->
-index folder; single process -> Milvus; Ray -> Milvus. Then the same questions
+single process -> index folder; Ray (started on this machine: one actor
+using every core) -> index folder; single process -> Milvus; Ray -> Milvus. Then the same questions
 (the bench's news questions and the slice's first titles) are asked of the
 index folder, of Milvus with exact search (FLAT), and of Milvus with HNSW
 (the folder copied in with --from-index): latency p50/p95 and how many top-5
@@ -73,9 +73,9 @@ def main() -> None:
         print("\n| indexing | store | chunks | seconds | chunks/s | × single process |")
         print("|---|---|---|---|---|---|")
         runs = [("single process", "folder", Path(tmp) / "index", "local"),
-                ("Ray, 2 actors", "folder", Path(tmp) / "index-ray", "ray"),
+                ("Ray (local)", "folder", Path(tmp) / "index-ray", "ray"),
                 ("single process", "milvus-lite", f"milvus-lite://{tmp}/m.db/local", "local"),
-                ("Ray, 2 actors", "milvus-lite", f"milvus-lite://{tmp}/m.db/ray", "ray")]
+                ("Ray (local)", "milvus-lite", f"milvus-lite://{tmp}/m.db/ray", "ray")]
         base = None
         for engine_name, store_name, where, engine in runs:
             t0 = time.perf_counter()

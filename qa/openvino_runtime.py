@@ -150,7 +150,9 @@ class OpenVinoEmbedder:
         if not pooling.get("pooling_mode_mean_tokens", pooling.get("pooling_mode") == "mean"):
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime runs mean-pooled models only; "
                                                        "use QA_RUNTIME=torch"))
-        self._model = compile_ir(export(folder, cache_dir), threads)
+        self._xml = export(folder, cache_dir)
+        self._threads = threads
+        self._model = compile_ir(self._xml, threads)
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tok.enable_truncation(int(st_config.get("max_seq_length", 512)))
         self._tok.no_padding()
@@ -160,6 +162,31 @@ class OpenVinoEmbedder:
         self.dimension = int(pooling.get("word_embedding_dimension") or pooling.get("embedding_dimension")
                              or hf["hidden_size"])
         self.batch_size = batch_size
+
+    def use_int8(self, mode: str, calibration: Sequence[str] = ()) -> None:
+        """Run an int8 copy of the model made by NNCF (`pip install nncf`; for
+        measuring, not the default: docs/decisions.md): "weights" compresses the
+        weights; "static" also quantises activations, calibrated on `calibration` passages."""
+        import nncf
+        import openvino as ov
+
+        model = ov.Core().read_model(self._xml)
+        if mode == "weights":
+            model = nncf.compress_weights(model)
+        elif mode == "static" and calibration:
+            prefix = self._prompts.get("document", "")
+
+            def feed(text: str) -> dict[str, np.ndarray]:
+                ids, mask = pad_batch([self._tok.encode(prefix + text)], self._pad)
+                return {"input_ids": ids, "attention_mask": mask}
+
+            model = nncf.quantize(model, nncf.Dataset(list(calibration), feed), model_type=nncf.ModelType.TRANSFORMER,
+                                  subset_size=len(calibration))
+        else:
+            raise ValueError(f"int8 mode must be 'weights' or 'static' (with calibration passages), got {mode!r}")
+        with tempfile.TemporaryDirectory() as tmp:
+            ov.save_model(model, f"{tmp}/int8.xml")
+            self._model = compile_ir(Path(tmp) / "int8.xml", self._threads)
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         ids, mask = pad_batch(self._tok.encode_batch(list(texts)), self._pad)

