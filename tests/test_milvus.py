@@ -193,3 +193,15 @@ def test_the_vector_index_turns_approximate_above_the_threshold(seeds: Path, tmp
     emb, mil = Assistant.open(tmp_path / "index", fake_settings), Assistant.open(lite(tmp_path), small)
     for q in SEED_QUESTIONS:  # 12 chunks: HNSW finds them all
         assert hits(mil, q) == hits(emb, q)
+
+
+def test_the_embedded_path_imports_neither_milvus_nor_ray(seeds: Path, tmp_path: Path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from qa import Assistant, Settings, build_or_update; "
+            f"build_or_update({str(seeds)!r}, {str(tmp_path / 'index')!r}, Settings(model='fake')); "
+            f"Assistant.open({str(tmp_path / 'index')!r}).ask('من هو وزير الداخلية؟'); "
+            "print(sorted(m for m in ('pymilvus', 'ray', 'milvus_lite') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
