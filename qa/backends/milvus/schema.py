@@ -43,7 +43,7 @@ def doc_key(doc_id: str) -> int:
 
 
 def create(client: MilvusClient, name: str, dimension: int, index_type: str) -> None:
-    """Create the three collections of index `name` (they must not exist)."""
+    """Create the four collections of index `name` (they must not exist)."""
     chunks = client.create_schema(auto_id=False)
     chunks.add_field("id", DataType.INT64, is_primary=True)
     chunks.add_field("doc_key", DataType.INT64)

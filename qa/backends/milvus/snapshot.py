@@ -32,6 +32,8 @@ def _idf(df: float, n: float) -> float:
 
 
 class MilvusSnapshot:
+    """Generation `gen` of a Milvus index: every search filters on the rows visible in it."""
+
     def __init__(self, store: Any, state: dict[str, Any]) -> None:
         self.store = store
         self.client = store.client
@@ -49,7 +51,7 @@ class MilvusSnapshot:
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         got = self.client.search(self.store.chunks, data=[np.asarray(vector, np.float32).tolist()],
-                                 anns_field="vector", filter=self.filter, limit=min(k, 16384),
+                                 anns_field="vector", filter=self.filter, limit=min(k, 16384), output_fields=["id"],
                                  search_params=schema.search_params(self.index_type, self.nprobe))
         return [(int(h["id"]), float(h["distance"])) for h in got[0]]
 
@@ -64,7 +66,8 @@ class MilvusSnapshot:
         if not terms or not self.size:
             return []
         got = self.client.search(self.store.chunks, data=[" ".join(terms)], anns_field="sparse",
-                                 filter=self.filter, limit=min(k, 16384), search_params={"metric_type": "BM25"})
+                                 filter=self.filter, limit=min(k, 16384), output_fields=["id"],
+                                 search_params={"metric_type": "BM25"})
         # milvus-lite reports BM25 negated (smaller is nearer), a server as is; bm25s (the embedded
         # store) leaves out Lucene's constant (k1 + 1) factor, so it is divided out to match
         return [(int(h["id"]), abs(float(h["distance"])) / (schema.K1 + 1)) for h in got[0] if h["distance"]]
