@@ -25,18 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
-
-QUESTIONS = [
-    "ما هي أسعار النفط؟", "من هو وزير الخارجية السعودي؟", "كم عدد الحجاج هذا العام؟",
-    "ماذا قال ولي العهد عن الاقتصاد؟", "أين وقع الحادث المروري؟", "متى يبدأ العام الدراسي؟",
-    "ما نتيجة مباراة الهلال؟", "ما هي توقعات الطقس في الرياض؟", "من فاز بالانتخابات البلدية؟",
-    "ما أخبار سوق الأسهم السعودية؟", "What did the Saudi foreign minister say about Yemen?",
-    "كم بلغ عدد الإصابات بفيروس كورونا؟",
-]
+from news import QUESTIONS, first_day
 
 
 def ours(slice_file: Path, questions: list[str]) -> dict:
@@ -103,9 +95,7 @@ def main() -> None:
         out["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
         print(json.dumps(out))
         return
-    day = sorted(args.data.glob("*.zip"))[0]
-    with zipfile.ZipFile(day) as zf:
-        records = json.loads(zf.read(zf.namelist()[0]))[: args.articles]
+    _, records = first_day(args.data, args.articles)
     print(f"$ python bench/langchain_baseline.py {args.data.name} --articles {args.articles}")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,19 +26,12 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from news import QUESTIONS
 
 from qa import quiet_libraries, store
 from qa.assistant import Assistant, build_or_update
 from qa.embedding import load_embedder
 from qa.settings import Settings
-
-QUESTIONS = [
-    "ما هي أسعار النفط؟", "من هو وزير الخارجية السعودي؟", "كم عدد الحجاج هذا العام؟",
-    "ماذا قال ولي العهد عن الاقتصاد؟", "أين وقع الحادث المروري؟", "متى يبدأ العام الدراسي؟",
-    "ما نتيجة مباراة الهلال؟", "ما هي توقعات الطقس في الرياض؟", "من فاز بالانتخابات البلدية؟",
-    "ما أخبار سوق الأسهم السعودية؟", "What did the Saudi foreign minister say about Yemen?",
-    "كم بلغ عدد الإصابات بفيروس كورونا؟",
-]
 
 
 class Timer:

@@ -23,22 +23,14 @@ import statistics
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
+from news import QUESTIONS, first_day
 
 from qa import Assistant, Settings, build_or_update, quiet_libraries
 from qa.backends import parse_location
 from qa.backends.milvus import MilvusStore, migrate
-
-QUESTIONS = [
-    "ما هي أسعار النفط؟", "من هو وزير الخارجية السعودي؟", "كم عدد الحجاج هذا العام؟",
-    "ماذا قال ولي العهد عن الاقتصاد؟", "أين وقع الحادث المروري؟", "متى يبدأ العام الدراسي؟",
-    "ما نتيجة مباراة الهلال؟", "ما هي توقعات الطقس في الرياض؟", "من فاز بالانتخابات البلدية؟",
-    "ما أخبار سوق الأسهم السعودية؟", "What did the Saudi foreign minister say about Yemen?",
-    "كم بلغ عدد الإصابات بفيروس كورونا؟",
-]
 
 
 def timed_ms(fn, *args) -> tuple[float, object]:
@@ -60,16 +52,14 @@ def main() -> None:
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     quiet_libraries()
-    day = sorted(args.data.glob("*.zip"))[0]
-    with zipfile.ZipFile(day) as zf:
-        records = json.loads(zf.read(zf.namelist()[0]))[: args.articles]
+    day, records = first_day(args.data, args.articles)
     print(f"$ python bench/scale_out.py {args.data.name} --articles {args.articles} --titles {args.titles}")
     settings = Settings()
     out: dict[str, object] = {"articles": len(records)}
     with tempfile.TemporaryDirectory(prefix="qa-scale-") as tmp:
         docs = Path(tmp) / "docs"
         docs.mkdir()
-        (docs / f"{day.stem}.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+        (docs / f"{day}.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
         print("\n| indexing | store | chunks | seconds | chunks/s | × single process |")
         print("|---|---|---|---|---|---|")
         runs = [("single process", "folder", Path(tmp) / "index", "local"),
