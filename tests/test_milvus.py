@@ -103,6 +103,9 @@ def test_incremental_counts_match_the_embedded_index(seeds: Path, tmp_path: Path
         assert sorted(bot.index.articles) == ["new.txt", "renamed.txt"]
         assert "مطار" in bot.ask("ماذا افتتح في المكلا؟").text
     assert reports["milvus"] == reports["embedded"]
+    for q in [*SEED_QUESTIONS, "ماذا افتتح في المكلا؟", "وزير الداخلية"]:  # updated four times: the same scores
+        assert hits(Assistant.open(lite(tmp_path), fake_settings), q) == \
+            hits(Assistant.open(tmp_path / "index", fake_settings), q), q
     emb, mil = Assistant.open(tmp_path / "index", fake_settings), Assistant.open(lite(tmp_path), fake_settings)
     idf = dict(emb.idf)
     mil.idf.fetch(list(idf))

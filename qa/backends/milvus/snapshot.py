@@ -1,12 +1,12 @@
 """A published generation of a Milvus index, searched as the retriever asks.
 
-Dense search is Milvus' (exact FLAT, or HNSW / IVF), lexical search is Milvus'
-own BM25 function over our analysed terms (k1 1.5, b 0.75, as bm25s scores in
-the embedded store, whose scale is kept: without Lucene's constant k1 + 1
-factor). BM25 of chunks the lexical search did not return (the
-fusion scores the union of both candidate lists) is computed here with the
-same formula from the chunk's stored terms, the generation's chunk count and
-average length, and each term's document frequency (the terms collection).
+Dense search is Milvus' (exact FLAT, or HNSW / IVF). Lexical candidates come
+from Milvus' own BM25 function over our analysed terms; every BM25 score is
+computed here, as bm25s computes it in the embedded store (k1 1.5, b 0.75,
+Lucene's idf, without its constant k1 + 1 factor), from the chunk's stored
+terms, the generation's chunk count and average length, and each term's
+document frequency (the terms collection): Milvus keeps its statistics per
+segment, so its own scores differ once an index has been updated.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from qa.types import Article, Chunk
 
 _TERM = re.compile(r"\w+")
 CHUNK_FIELDS = ["doc_id", "start", "end", "text"]
+WIDEN = 4  # BM25 candidates asked of Milvus per hit wanted
 
 
 def _idf(df: float, n: float) -> float:
@@ -63,14 +64,18 @@ class MilvusSnapshot:
         return dict(zip((int(r["id"]) for r in rows), (vecs @ vector).tolist(), strict=True))
 
     def lexical_search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """Milvus' BM25 finds WIDEN times k candidates; their scores are then
+        computed here with the generation's own statistics (`lexical_scores`),
+        because Milvus keeps BM25 statistics per segment: after an update its
+        scores drift from the index folder's (measured on milvus-lite)."""
         if not terms or not self.size:
             return []
         got = self.client.search(self.store.chunks, data=[" ".join(terms)], anns_field="sparse",
-                                 filter=self.filter, limit=min(k, 16384), output_fields=["id"],
+                                 filter=self.filter, limit=min(k * WIDEN, 16384), output_fields=["id"],
                                  search_params={"metric_type": "BM25"})
-        # milvus-lite reports BM25 negated (smaller is nearer), a server as is; bm25s (the embedded
-        # store) leaves out Lucene's constant (k1 + 1) factor, so it is divided out to match
-        return [(int(h["id"]), abs(float(h["distance"])) / (schema.K1 + 1)) for h in got[0] if h["distance"]]
+        scores = self.lexical_scores(terms, [int(h["id"]) for h in got[0]])
+        best = sorted(((i, x) for i, x in scores.items() if x > 0), key=lambda ix: (-ix[1], ix[0]))
+        return best[:k]
 
     def lexical_scores(self, terms: Sequence[str], ids: Sequence[int]) -> dict[int, float]:
         if not ids:
