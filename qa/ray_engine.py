@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ def ray_session(address: str | None = None) -> Iterator[None]:
     except ImportError as exc:
         raise BadSettings("--engine ray needs Ray: pip install 'arabic-news-qa[scale]'") from exc
     started = not ray.is_initialized()
+    if started and address:
+        _reachable(address)
     quiet = logging.getLogger("ray.data")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # its plan, timing and progress-bar lines on every dataset
@@ -58,6 +61,18 @@ def ray_session(address: str | None = None) -> Iterator[None]:
         quiet.setLevel(level)
         if started:
             ray.shutdown()
+
+
+def _reachable(address: str) -> None:
+    """BadSettings now, instead of Ray retrying an address nobody answers at for minutes."""
+    if address == "auto":
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise BadSettings(f"no Ray cluster answers at {address} ({exc}): start one with ray start --head, and "
+                          "pass its HOST:PORT (e.g. 10.0.0.5:6379) or ray://HOST:10001") from None
 
 
 def load_folder_ray(docs: Path, settings: Settings, *, exclude: Iterable[Path] = ()) -> LoadResult:

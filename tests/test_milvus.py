@@ -208,3 +208,13 @@ def test_the_embedded_path_imports_neither_milvus_nor_ray(seeds: Path, tmp_path:
             "print(sorted(m for m in ('pymilvus', 'ray', 'milvus_lite') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_command_line_never_builds_into_a_milvus_it_cannot_find(tmp_path: Path, capsys):
+    from qa.cli import main
+
+    assert main(["ask", "من؟", "--index", lite(tmp_path, "typo"), "--model", "fake"]) == 2
+    assert "no index in milvus-lite://" in capsys.readouterr().err  # nothing was written there
+    assert MilvusStore.connect(parse_location(lite(tmp_path, "typo"))).state() is None
+    assert main(["index", "--ray-address", "10.0.0.5:6379", "--store", lite(tmp_path)]) == 2
+    assert "--ray-address is for --engine ray" in capsys.readouterr().err

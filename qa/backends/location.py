@@ -53,12 +53,13 @@ def parse_location(value: object) -> Location:
         return Path(value)
     rest = text[len(scheme):]
     where, _, collection = rest.rpartition("/")
+    example = "milvus-lite://news.db/news" if scheme == "milvus-lite://" else "milvus://localhost:19530/news"
     if not where or not _COLLECTION.fullmatch(collection):
         raise BadSettings(f"{text!r} names no valid collection: end it with /NAME (letters, digits and _, "
-                          "not starting with a digit), e.g. milvus://localhost:19530/news")
+                          f"not starting with a digit), e.g. {example}")
     if scheme == "milvus-lite://":
         if not where.endswith(".db"):
-            raise BadSettings(f"{text!r}: a milvus-lite file must end in .db, e.g. milvus-lite://index/news.db/news")
+            raise BadSettings(f"{text!r}: a milvus-lite file must end in .db, e.g. {example}")
         return MilvusLocation(where, collection)
     http = "https" if scheme == "milvus+https://" else "http"
     return MilvusLocation(f"{http}://{where}", collection, os.environ.get("MILVUS_TOKEN", ""))

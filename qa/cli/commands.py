@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from qa.assistant import Assistant, build_or_update
-from qa.backends import index_exists, parse_location, read_manifest
+from qa.backends import MilvusLocation, index_exists, parse_location, read_manifest
 from qa.cli import output
 from qa.conversation import turns
-from qa.errors import BadInput, QAError
+from qa.errors import BadInput, IndexMissing, QAError
 from qa.settings import Settings
 
 
@@ -51,6 +51,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def _open(args: argparse.Namespace) -> Assistant:
     index = parse_location(args.index)
     if not index_exists(index):  # never rebuild an index that exists, even a damaged one
+        if isinstance(index, MilvusLocation):  # a typo must not write the seeds into a shared Milvus
+            raise IndexMissing(f"no index in {index}: check the name, or build one with: qa index --docs "
+                               f"YOUR_ARTICLES --store {index}")
         docs = Path(args.docs)
         print(f"no index at {index}; building it from {docs} first ...", file=sys.stderr)
         report = build_or_update(docs, index, settings_from(args), progress=output.TqdmProgress())

@@ -27,6 +27,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     docs = Path(args.docs)
     rebuild = args.rebuild
+    if args.ray_address and args.engine != "ray":
+        raise BadInput("--ray-address is for --engine ray: add --engine ray, or leave the address out")
     if args.from_index:
         return _migrate(args, index, settings)
 
