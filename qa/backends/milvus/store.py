@@ -42,6 +42,7 @@ logging.getLogger("grpc._server").addFilter(_LiteNoise())
 PAGE = 10_000  # ids a scan reads at a time (Milvus returns at most 16,384 rows a query)
 LEASE_SECONDS = 3600.0  # a writer's lease, renewed as it writes; a killed writer's lease lapses
 _clients: dict[tuple[str, str], MilvusClient] = {}
+_stores: dict[MilvusLocation, MilvusStore] = {}
 
 
 def _client(location: MilvusLocation) -> MilvusClient:
@@ -63,18 +64,26 @@ class MilvusStore:
         self.client = client
         self.location = location
         self.chunks, self.articles, self.terms, self.meta = schema.collections(location.collection)
+        self._loaded: set[str] = set()
 
     @classmethod
     def connect(cls, location: MilvusLocation) -> MilvusStore:
-        ms = cls(_client(location), location)
+        """The store at `location`, one per process (a chat asks whether a new
+        generation is out before every question: that costs one query, not ten)."""
+        if location not in _stores:
+            _stores[location] = cls(_client(location), location)
+        ms = _stores[location]
         ms.load()
         return ms
 
     def load(self) -> None:
         """Load the collections into memory (a server, or milvus-lite in a new process, starts them released)."""
         for name in (self.chunks, self.articles, self.terms, self.meta):
-            if self.client.has_collection(name) and "Loaded" not in str(self.client.get_load_state(name)["state"]):
+            if name in self._loaded or not self.client.has_collection(name):
+                continue
+            if "Loaded" not in str(self.client.get_load_state(name)["state"]):
                 self.client.load_collection(name)
+            self._loaded.add(name)
 
     def __str__(self) -> str:
         return str(self.location)
@@ -117,6 +126,7 @@ class MilvusStore:
         for name in (self.chunks, self.articles, self.terms, self.meta):
             if self.client.has_collection(name):
                 self.client.drop_collection(name)
+        self._loaded.clear()
 
     @contextlib.contextmanager
     def writer_lease(self, *, wait: bool = False) -> Iterator[None]:
@@ -190,14 +200,18 @@ class MilvusStore:
         retired = []
         for collection in (self.chunks, self.articles):
             rows = self.doc_rows(collection, doc_ids, gen, ["*"])
-            for r in rows:
-                r.pop("sparse", None)  # the BM25 function's output: Milvus computes it again
-                r["until"] = at
-            for i in range(0, len(rows), 500):
-                self.client.upsert(collection, rows[i:i + 500])
+            self._set_until(collection, rows, at)
             if collection == self.chunks:
                 retired = rows
         return retired
+
+    def _set_until(self, collection: str, rows: list[dict[str, Any]], until: int) -> None:
+        """Write `rows` (whole, as read) back with `until` changed."""
+        for r in rows:
+            r.pop("sparse", None)  # the BM25 function's output: Milvus computes it again
+            r["until"] = until
+        for i in range(0, len(rows), 500):
+            self.client.upsert(collection, rows[i:i + 500])
 
     def count_terms(self, delta: Counter[str], gen: int) -> None:
         """Move the document frequencies of generation `gen` to `gen` + 1 by
@@ -221,11 +235,7 @@ class MilvusStore:
         for collection in (self.chunks, self.articles):
             self.client.delete(collection, filter=f"gen > {gen}")
             rows = self.rows(collection, f"until > {gen} and until < {schema.FOREVER}", ["*"])
-            for r in rows:
-                r.pop("sparse", None)
-                r["until"] = schema.FOREVER
-            for i in range(0, len(rows), 500):
-                self.client.upsert(collection, rows[i:i + 500])
+            self._set_until(collection, rows, schema.FOREVER)
             if rows:
                 log.info("%s: restored %d rows a killed writer had retired", collection, len(rows))
 

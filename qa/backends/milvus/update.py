@@ -64,7 +64,7 @@ def update_milvus(ms: MilvusStore, load: Callable[[], LoadResult], embedder: Emb
         by_doc: dict[str, list[dict[str, Any]]] = {}
         for r in retired:
             by_doc.setdefault(r["doc_id"], []).append(r)
-        next_id = state["next_id"] if state else 0
+        next_id = state_next(state, "next_id")
         rows: list[dict[str, Any]] = []
         texts: list[str] = []
         at: list[int] = []
