@@ -69,13 +69,14 @@ def build_or_update(docs: Path | str, index_dir: Path | str, settings: Settings 
     check_folder(docs)
     if engine not in ENGINES:
         raise BadSettings(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
-    embedder = embedder or _embedder_for(location, settings, rebuild)
     with contextlib.ExitStack() as stack:
-        load = partial(load_folder, docs, settings)
-        if engine == "ray":
+        if engine == "ray":  # first: Ray forks its local head from this process, best before Milvus and the model
             from qa.ray_engine import RayEmbedder, load_folder_ray, ray_session
 
             stack.enter_context(ray_session(ray_address))
+        embedder = embedder or _embedder_for(location, settings, rebuild)
+        load = partial(load_folder, docs, settings)
+        if engine == "ray":
             embedder = RayEmbedder(embedder, settings)
             load = partial(load_folder_ray, docs, settings)
         if isinstance(location, MilvusLocation):

@@ -51,9 +51,7 @@ def ray_session(address: str | None = None) -> Iterator[None]:
     quiet.setLevel(logging.ERROR)  # its plan, timing and progress-bar lines on every dataset
     if started:
         os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # Ray's C++ notices, e.g. on actor restarts
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                 runtime_env={"env_vars": {"QA_CACHE_DIR": os.environ.get("QA_CACHE_DIR", "")}}
-                 if os.environ.get("QA_CACHE_DIR") else None)
+        _init(ray, address)
         ray.data.DataContext.get_current().enable_progress_bars = False
     try:
         yield
@@ -61,6 +59,24 @@ def ray_session(address: str | None = None) -> Iterator[None]:
         quiet.setLevel(level)
         if started:
             ray.shutdown()
+
+
+def _init(ray: Any, address: str | None) -> None:
+    """ray.init, with one more try when a local head does not come up: Ray
+    forks its head processes from this one, and in a process that already runs
+    a Milvus client and a model, about one start in ten timed out waiting for
+    the GCS server (build_or_update therefore starts Ray before either)."""
+    env = {"env_vars": {"QA_CACHE_DIR": os.environ["QA_CACHE_DIR"]}} if os.environ.get("QA_CACHE_DIR") else None
+    for attempt in (1, 2):
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                     runtime_env=env)
+            return
+        except RuntimeError as exc:  # "Timed out waiting for file .../gcs_server_port_..."
+            ray.shutdown()
+            if address or attempt == 2 or "Timed out" not in str(exc):
+                raise
+            log.warning("Ray's local head did not start (%s); starting it again", exc)
 
 
 def _reachable(address: str) -> None:

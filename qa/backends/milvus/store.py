@@ -85,6 +85,19 @@ class MilvusStore:
                 self.client.load_collection(name)
             self._loaded.add(name)
 
+    def close(self) -> None:
+        """Close this address's client and forget its stores (milvus-lite then frees its file for another process)."""
+        key = (self.location.uri, self.location.token)
+        for location in [loc for loc in _stores if (loc.uri, loc.token) == key]:
+            del _stores[location]
+        client = _clients.pop(key, None)
+        if client is not None:
+            client.close()
+        if not self.location.uri.startswith("http"):  # milvus-lite serves the file from threads of this process
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.location.uri)
+
     def __str__(self) -> str:
         return str(self.location)
 
