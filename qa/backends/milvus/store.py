@@ -20,7 +20,7 @@ from pymilvus import MilvusClient
 from pymilvus.exceptions import MilvusException
 
 from qa.backends.location import MilvusLocation
-from qa.backends.milvus import schema
+from qa.backends.milvus import lite, schema
 from qa.errors import IndexBusy, IndexMissing, IndexUnusable
 from qa.store.manifest import Manifest
 
@@ -49,6 +49,8 @@ def _client(location: MilvusLocation) -> MilvusClient:
     """One client per address in a process (milvus-lite opens its file once)."""
     key = (location.uri, location.token)
     if key not in _clients:
+        if lite.is_lite(location):
+            lite.check_free(location)
         try:
             _clients[key] = MilvusClient(uri=location.uri, token=location.token)
         except MilvusException as exc:
@@ -93,10 +95,8 @@ class MilvusStore:
         client = _clients.pop(key, None)
         if client is not None:
             client.close()
-        if not self.location.uri.startswith("http"):  # milvus-lite serves the file from threads of this process
-            from milvus_lite.server_manager import server_manager_instance
-
-            server_manager_instance.release_server(self.location.uri)
+        if lite.is_lite(self.location):
+            lite.release(self.location)
 
     def __str__(self) -> str:
         return str(self.location)
