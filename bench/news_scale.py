@@ -51,6 +51,9 @@ class Timer:
     def embed_query(self, text):
         return self.embedder.embed_query(text)
 
+    def __getattr__(self, name):  # runtime, slice_size, ... as the embedder's
+        return getattr(self.embedder, name)
+
 
 def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

@@ -169,9 +169,9 @@ def _update(index_dir: Path, articles: list[Article] | tuple[Article, ...], skip
     vectors = np.zeros((len(chunks), embedder.dimension), np.float32)
     if reuse_old_ids:
         vectors[reuse_new_ids] = old.vectors.vectors(np.array(reuse_old_ids))  # type: ignore[union-attr]
-    lexical = LexicalIndex.build(tokens)
-
     previous = old.vectors if old else None
+    del old, old_chunks_by_doc, old_tokens  # the old version's articles and chunks: a third of the peak at full size
+    lexical = LexicalIndex.build(tokens)
 
     def write(embedded: list[int], pending: list[str]) -> None:
         nonlocal previous

