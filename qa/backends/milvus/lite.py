@@ -22,7 +22,7 @@ def check_free(location: MilvusLocation) -> None:
     from milvus_lite.server_manager import server_manager_instance
 
     lock = Path(location.uri) / LOCK
-    if os.path.abspath(location.uri) in server_manager_instance._servers or not lock.exists():
+    if os.path.abspath(location.uri) in getattr(server_manager_instance, "_servers", {}) or not lock.exists():
         return  # served by this process already, or never opened
     try:
         import fcntl
