@@ -42,7 +42,7 @@ def test_callers_share_one_tokenizer_and_each_gets_its_own_truncation(tmp_path: 
 def test_a_changed_file_is_read_again(tmp_path: Path):
     path = write_tokenizer(tmp_path / "tokenizer.json", WORDS)
     before = shared_tokenizer(path)
-    write_tokenizer(path, list(reversed(WORDS)) + ["جديد"])
+    write_tokenizer(path, [*reversed(WORDS), "جديد"])
     after = shared_tokenizer(path)
     assert after is not before
     assert after.encode("جديد", Truncation(8)).ids == [len(WORDS) + 1]
