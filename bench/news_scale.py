@@ -52,6 +52,8 @@ class Timer:
         return self.embedder.embed_query(text)
 
     def __getattr__(self, name):  # runtime, slice_size, ... as the embedder's
+        if name == "embedder":  # not set yet (a copy being made)
+            raise AttributeError(name)
         return getattr(self.embedder, name)
 
 

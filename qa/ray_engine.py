@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -68,15 +69,28 @@ def _init(ray: Any, address: str | None) -> None:
     the GCS server (build_or_update therefore starts Ray before either)."""
     env = {"env_vars": {"QA_CACHE_DIR": os.environ["QA_CACHE_DIR"]}} if os.environ.get("QA_CACHE_DIR") else None
     for attempt in (1, 2):
+        before = _children()
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
                      runtime_env=env)
             return
         except RuntimeError as exc:  # "Timed out waiting for file .../gcs_server_port_..."
-            ray.shutdown()
-            if address or attempt == 2 or "Timed out" not in str(exc):
+            ray.shutdown()  # forgets the head, but a head that never came up is not known to it: its processes
+            for pid in _children() - before:  # started by this attempt are stopped here
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            if address or attempt == 2 or "Timed out waiting for file" not in str(exc):
                 raise
             log.warning("Ray's local head did not start (%s); starting it again", exc)
+
+
+def _children() -> set[int]:
+    """This process's child processes (Linux; elsewhere none are known)."""
+    try:
+        return {int(p) for t in Path(f"/proc/{os.getpid()}/task").iterdir()
+                for p in (t / "children").read_text().split()}
+    except OSError:
+        return set()
 
 
 def _reachable(address: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ def shared_tokenizer(path: Path) -> SharedTokenizer:
     return _load(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
 
 
-@cache
+@lru_cache(maxsize=2)  # a replaced file's tokenizer (about 0.14 GB) is let go
 def _load(path: str, size: int, mtime_ns: int) -> SharedTokenizer:
     from tokenizers import Tokenizer
 

@@ -225,12 +225,15 @@ class FlakyRay:
     when forked from a process already running a Milvus client and a model."""
 
     def __init__(self, failures: int) -> None:
-        self.failures, self.calls, self.shutdowns = failures, 0, 0
+        self.failures, self.calls, self.shutdowns, self.started = failures, 0, 0, []
 
     def init(self, **kwargs) -> None:
+        import subprocess
+
         self.calls += 1
         if self.calls <= self.failures:
-            raise RuntimeError("Timed out waiting for file /tmp/ray/session_x/gcs_server_port_abc")
+            self.started.append(subprocess.Popen(["sleep", "60"]))  # a head process that never came up
+            raise RuntimeError("Timed out waiting for file .../gcs_server_port_abc")
 
     def shutdown(self) -> None:
         self.shutdowns += 1
@@ -242,6 +245,7 @@ def test_a_local_ray_head_that_does_not_come_up_is_started_once_more():
     ray = FlakyRay(failures=1)
     _init(ray, None)
     assert (ray.calls, ray.shutdowns) == (2, 1)
+    assert ray.started[0].wait(timeout=5) == -9  # the failed start's process does not live on beside the new head
     with pytest.raises(RuntimeError, match="Timed out"):
         _init(FlakyRay(failures=2), None)  # twice is an error, not a loop
     with pytest.raises(RuntimeError):

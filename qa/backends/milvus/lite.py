@@ -19,16 +19,20 @@ def is_lite(location: MilvusLocation) -> bool:
 def check_free(location: MilvusLocation) -> None:
     """IndexBusy naming the fix when another process holds the file (milvus-lite
     itself logs a traceback and pymilvus reports only "Open local milvus failed")."""
-    from milvus_lite.server_manager import server_manager_instance
-
-    lock = Path(location.uri) / LOCK
-    if os.path.abspath(location.uri) in getattr(server_manager_instance, "_servers", {}) or not lock.exists():
-        return  # served by this process already, or never opened
     try:
         import fcntl
-    except ImportError:  # Windows: milvus-lite's own error stands
+
+        from milvus_lite.server_manager import server_manager_instance
+    except ImportError:  # Windows, or no milvus-lite: pymilvus' own error stands
         return
-    fd = os.open(lock, os.O_RDWR)
+    served = getattr(server_manager_instance, "_servers", None)
+    lock = Path(location.uri) / LOCK
+    if served is None or os.path.abspath(location.uri) in served or not lock.exists():
+        return  # served by this process already (or unknown: no guess), or never opened
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         fcntl.flock(fd, fcntl.LOCK_UN)

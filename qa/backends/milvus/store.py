@@ -88,7 +88,8 @@ class MilvusStore:
             self._loaded.add(name)
 
     def close(self) -> None:
-        """Close this address's client and forget its stores (milvus-lite then frees its file for another process)."""
+        """Close this address's client, shared by every store and assistant of this process on the same
+        address, and forget its stores (milvus-lite then frees its file for another process)."""
         key = (self.location.uri, self.location.token)
         for location in [loc for loc in _stores if (loc.uri, loc.token) == key]:
             del _stores[location]
