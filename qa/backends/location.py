@@ -28,8 +28,13 @@ class MilvusLocation:
     collection: str
     token: str = ""
 
+    @property
+    def lite(self) -> bool:
+        """A milvus-lite file (`uri` its path), not a server."""
+        return not self.uri.startswith("http")
+
     def __str__(self) -> str:
-        if self.uri.startswith("http"):
+        if not self.lite:
             scheme = "milvus+https" if self.uri.startswith("https") else "milvus"
             return f"{scheme}://{self.uri.split('://', 1)[1]}/{self.collection}"
         return f"milvus-lite://{self.uri}/{self.collection}"

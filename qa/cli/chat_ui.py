@@ -27,7 +27,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     index = parse_location(args.index)
     if isinstance(index, Path):
         index = index.resolve()
-    elif not index.uri.startswith("http"):  # a milvus-lite file: absolute for the app's process
+    elif index.lite:  # a milvus-lite file: absolute for the app's process
         index = replace(index, uri=str(Path(index.uri).resolve()))
     env = dict(os.environ, QA_DOCS=str(Path(args.docs).resolve()), QA_INDEX=str(index))
     if args.model:

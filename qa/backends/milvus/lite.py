@@ -12,10 +12,6 @@ from qa.errors import IndexBusy
 LOCK = "LOCK"  # milvus_lite.db.LOCK_FILENAME, flock-ed while a process serves the folder
 
 
-def is_lite(location: MilvusLocation) -> bool:
-    return not location.uri.startswith("http")
-
-
 def check_free(location: MilvusLocation) -> None:
     """IndexBusy naming the fix when another process holds the file (milvus-lite
     itself logs a traceback and pymilvus reports only "Open local milvus failed")."""

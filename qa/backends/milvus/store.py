@@ -49,7 +49,7 @@ def _client(location: MilvusLocation) -> MilvusClient:
     """One client per address in a process (milvus-lite opens its file once)."""
     key = (location.uri, location.token)
     if key not in _clients:
-        if lite.is_lite(location):
+        if location.lite:
             lite.check_free(location)
         try:
             _clients[key] = MilvusClient(uri=location.uri, token=location.token)
@@ -96,7 +96,7 @@ class MilvusStore:
         client = _clients.pop(key, None)
         if client is not None:
             client.close()
-        if lite.is_lite(self.location):
+        if self.location.lite:
             lite.release(self.location)
 
     def __str__(self) -> str:
