@@ -203,13 +203,22 @@ class Assistant:
     def read(self, query: Query, hits: list[Hit]) -> list[Hit]:
         """The first `reader_passages` hits read by the reader, each with its
         reading, re-ranked by fused score + reader_weight * margin; the rest
-        follow unchanged."""
+        follow unchanged. The first hit is read alone first: when no reading
+        of the others could lift them above it (their margin is at most the
+        reader's `margin_cap`), they are not read."""
         if self.reader is None or not hits:
             return hits
         n, w = self.settings.reader_passages, self.settings.reader_weight
-        readings = self.reader.read(query.standalone, [h.chunk.text for h in hits[:n]])
+        texts = [h.chunk.text for h in hits[:n]]
+        cap = getattr(self.reader, "margin_cap", None)
+        if cap is None or len(texts) < 2:
+            readings = self.reader.read(query.standalone, texts)
+        else:  # the first passage alone, then the rest only if one of them could still overtake it
+            readings = self.reader.read(query.standalone, texts[:1])
+            if hits[0].score + w * readings[0].margin - hits[1].score < w * cap:
+                readings += self.reader.read(query.standalone, texts[1:])
         read = [replace(h, reading=r, score=h.score + w * r.margin) for h, r in zip(hits, readings, strict=False)]
-        return sorted(read, key=lambda h: -h.score) + hits[n:]
+        return sorted(read, key=lambda h: -h.score) + hits[len(read):]
 
     def answer(self, query: Query, hits: list[Hit], *, dense: bool = True) -> Answer:
         """The answer composed from `hits` (the first `answer_hits` are read);

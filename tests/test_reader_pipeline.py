@@ -77,3 +77,34 @@ def test_ask_json_has_the_short_answer_or_null(bot: Assistant, tmp_path: Path, c
     assert answer_dict(bot.ask("ما هي عاصمة فرنسا؟"))["short_answer"] is None  # refused
     assert main(["ask", "سؤال", "--index", str(tmp_path / "index"), "--json", "--no-reader"]) == 0
     assert json.loads(capsys.readouterr().out)["short_answer"] is None  # the fake model has no reader anyway
+
+
+class CappedReader(StandInReader):
+    """Gives each passage a set margin and says no margin exceeds `margin_cap`."""
+
+    margin_cap = 10.0
+
+    def __init__(self, margins: dict[str, float]) -> None:
+        super().__init__()
+        self.margins = margins
+
+    def read(self, question, passages):
+        self.calls.append(len(passages))
+        return [Reading(0, 3, self.margins.get(p, 0.0), 0.0) for p in passages]
+
+
+@pytest.mark.parametrize("first_margin", [-20.0, 0.0, 10.0, 40.0])
+def test_passages_that_cannot_overtake_the_first_are_not_read(bot: Assistant, first_margin: float):
+    query = bot.analyse("التعاون الأمني بين اليمن والولايات المتحدة")
+    plain = bot.retriever.search(query, 4)
+    gap = plain[0].score - plain[1].score
+    w = bot.settings.reader_weight
+    margins = {plain[0].chunk.text: first_margin, plain[1].chunk.text: 10.0}  # the second at the cap
+    bot.reader = CappedReader(margins)
+    read = bot.retrieve(query, 4)
+    skipped = gap + w * first_margin >= w * CappedReader.margin_cap
+    assert bot.reader.calls == ([1] if skipped else [1, 3])
+    assert [h.reading is not None for h in read] == [True] + [not skipped] * 3
+    bot.reader = StandInReader()  # no cap: all read at once, in the same order
+    bot.reader.read = CappedReader(margins).read
+    assert [h.chunk.chunk_id for h in bot.retrieve(query, 4)] == [h.chunk.chunk_id for h in read]
