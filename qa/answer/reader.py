@@ -53,7 +53,7 @@ def load_reader(model_id: str, enabled: bool = True, embedder: object = None) ->
         return None
     from qa.e5convert import ensure_converted
 
-    if getattr(embedder, "runtime", None) == "openvino":  # the reader runs where the embedder runs: no torch
+    if str(getattr(embedder, "runtime", "")).startswith("openvino"):  # where the embedder runs (in bf16): no torch
         return Reader(ensure_converted(), runtime="openvino")
     encoder = getattr(embedder, "encoder", None)
     return Reader(ensure_converted(), encoder=encoder() if callable(encoder) else None)

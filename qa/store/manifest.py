@@ -17,7 +17,8 @@ from typing import Any
 
 from qa.errors import IndexMismatch
 
-CHOOSABLE = ("torch", "openvino")  # the runtimes a setting can choose; others (the test embedder's) are fixed
+# the runtimes a setting can choose; others (the test embedder's) are fixed
+CHOOSABLE = ("torch", "openvino", "openvino-int8")
 FORMAT_VERSION = 2  # 2: Arabic terms are light10 stems (1: Snowball); the lexical index must be rebuilt
 
 
@@ -35,7 +36,7 @@ class Manifest:
     # (a lexical-first version written while a large update embeds)
     pending: list[str] = field(default_factory=list)
     files: dict[str, list] = field(default_factory=dict)  # path -> [size, sha256]
-    # what computed the vectors ("torch", "openvino"; "numpy" for the test embedder); "" in a
+    # what computed the vectors ("torch", "openvino", "openvino-int8"; "numpy" for the test embedder); "" in a
     # manifest written before runtimes were recorded, which means torch
     runtime: str = ""
     # what the run that wrote a keyword-only version changed (the next run reports it)

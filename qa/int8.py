@@ -1,0 +1,93 @@
+"""The int8 runtime ("openvino-int8"): the model's OpenVINO export
+(qa/openvino_runtime.py) with weights and activations quantised to int8 by
+NNCF, calibrated once on the text this package ships.
+
+    <cache>/openvino/<export folder name>-int8-<key>/
+      model.xml, model.bin   the int8 model
+      export.json            as for the export
+
+`key` hashes the export folder's name (itself keyed by the source model), the
+calibration file's sha256, the nncf version, INT8_VERSION and the openvino
+version: any change builds a new copy (about a minute, once). The calibration
+text, `calibration/xquad-ar.jsonl`, is XQuAD's 240 Arabic paragraphs and 60
+of its questions (CC BY-SA 4.0; written by bench/make_calibration.py), each
+fed with the model's passage or query prompt. On news chunks it embeds at
+1.5x the bf16 export's rate; a few answers move, so it is chosen
+(QA_RUNTIME=openvino-int8), never the default (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import ModelNotFound
+
+CALIBRATION = Path(__file__).resolve().parent / "calibration" / "xquad-ar.jsonl"
+INT8_VERSION = 1
+
+
+def calibration_texts(prompts: Mapping[str, str]) -> list[str]:
+    """The shipped calibration text, each line with its prompt ("query" or "document")."""
+    rows = [json.loads(line) for line in CALIBRATION.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [prompts.get("query" if r["kind"] == "query" else "document", "") + r["text"] for r in rows]
+
+
+def quantized(xml: Path, feed: Callable[[str], dict[str, Any]], prompts: Mapping[str, str],
+              cache_dir: Path | None = None) -> Path:
+    """The int8 copy of the exported model `xml`, built on first use; `feed`
+    turns one calibration text into the model's inputs."""
+    from qa.openvino_runtime import cached_model
+
+    try:
+        nncf_version = metadata.version("nncf")  # (nncf itself is imported only to build)
+    except metadata.PackageNotFoundError as exc:
+        need = "the openvino-int8 runtime needs NNCF: pip install -e '.[int8]'; or use QA_RUNTIME=openvino"
+        raise ModelNotFound(xml.parent.name, RuntimeError(need)) from exc
+    with open(CALIBRATION, "rb") as f:
+        calibration = hashlib.file_digest(f, "sha256").hexdigest()
+
+    def write(folder: Path) -> None:  # in a child process: NNCF's imports and buffers stay out of this one
+        samples = [feed(text)["input_ids"][0] for text in calibration_texts(prompts)]
+        ids = np.zeros((len(samples), max(map(len, samples))), np.int64)
+        for row, sample in enumerate(samples):
+            ids[row, : len(sample)] = sample
+        np.savez(folder / "calibration.npz", ids=ids, lengths=np.array(list(map(len, samples))))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent.parent),
+                                                            os.environ.get("PYTHONPATH", "")])}
+        proc = subprocess.run([sys.executable, "-m", "qa.int8", str(xml), str(folder)], env=env,
+                              capture_output=True, text=True)
+        (folder / "calibration.npz").unlink()
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+            raise ModelNotFound(xml.parent.name, RuntimeError(f"quantising it to int8 failed ({last}); "
+                                                              "use QA_RUNTIME=openvino"))
+
+    return cached_model(f"{xml.parent.name}-int8", [xml.parent.name, calibration, nncf_version, INT8_VERSION],
+                        write, cache_dir, "quantising %s to int8 (once; about a minute)")
+
+
+def _quantise(xml: Path, folder: Path) -> None:
+    """The child process: `folder/model.xml` from `xml` and `folder/calibration.npz`."""
+    import nncf
+    import openvino as ov
+
+    data = np.load(folder / "calibration.npz", allow_pickle=False)
+    samples = [{"input_ids": row[None, :n], "attention_mask": np.ones((1, n), np.int64)}
+               for row, n in zip(data["ids"], data["lengths"].tolist(), strict=True)]
+    model = nncf.quantize(ov.Core().read_model(xml), nncf.Dataset(samples), model_type=nncf.ModelType.TRANSFORMER,
+                          subset_size=len(samples))
+    ov.save_model(model, folder / "model.xml")
+
+
+if __name__ == "__main__":
+    _quantise(Path(sys.argv[1]), Path(sys.argv[2]))
