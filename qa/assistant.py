@@ -203,19 +203,20 @@ class Assistant:
     def read(self, query: Query, hits: list[Hit]) -> list[Hit]:
         """The first `reader_passages` hits read by the reader, each with its
         reading, re-ranked by fused score + reader_weight * margin; the rest
-        follow unchanged. The first hit is read alone first: when no reading
-        of the others could lift them above it (their margin is at most the
-        reader's `margin_cap`), they are not read."""
+        follow unchanged. The first hit is read alone first: when none of the
+        others could rise above it even with the reader's highest margin
+        (`margin_cap`), they are not read and keep their fused order (unless
+        the refusal rule weighs the reader's margins: then all are read)."""
         if self.reader is None or not hits:
             return hits
         n, w = self.settings.reader_passages, self.settings.reader_weight
         texts = [h.chunk.text for h in hits[:n]]
         cap = getattr(self.reader, "margin_cap", None)
-        if cap is None or len(texts) < 2:
+        if cap is None or len(texts) < 2 or self.composer.calibration.reader_weight:
             readings = self.reader.read(query.standalone, texts)
-        else:  # the first passage alone, then the rest only if one of them could still overtake it
+        else:
             readings = self.reader.read(query.standalone, texts[:1])
-            if hits[0].score + w * readings[0].margin - hits[1].score < w * cap:
+            if hits[0].score + w * readings[0].margin - max(h.score for h in hits[1:n]) < w * cap:
                 readings += self.reader.read(query.standalone, texts[1:])
         read = [replace(h, reading=r, score=h.score + w * r.margin) for h, r in zip(hits, readings, strict=False)]
         return sorted(read, key=lambda h: -h.score) + hits[len(read):]

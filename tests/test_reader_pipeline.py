@@ -93,18 +93,29 @@ class CappedReader(StandInReader):
         return [Reading(0, 3, self.margins.get(p, 0.0), 0.0) for p in passages]
 
 
-@pytest.mark.parametrize("first_margin", [-20.0, 0.0, 10.0, 40.0])
-def test_passages_that_cannot_overtake_the_first_are_not_read(bot: Assistant, first_margin: float):
+@pytest.mark.parametrize("side", [-1, 1])
+def test_passages_that_cannot_overtake_the_first_are_not_read(bot: Assistant, side: int):
+    from dataclasses import replace
+
     query = bot.analyse("التعاون الأمني بين اليمن والولايات المتحدة")
     plain = bot.retriever.search(query, 4)
-    gap = plain[0].score - plain[1].score
-    w = bot.settings.reader_weight
-    margins = {plain[0].chunk.text: first_margin, plain[1].chunk.text: 10.0}  # the second at the cap
+    w, cap = bot.settings.reader_weight, CappedReader.margin_cap
+    # just below or just above the margin the first needs so that no other could pass it
+    needed = cap - (plain[0].score - max(h.score for h in plain[1:])) / w
+    # the second at the cap, the last at half of it (it passes the third in a full read)
+    margins = {plain[0].chunk.text: needed + side * 0.01, plain[1].chunk.text: cap, plain[-1].chunk.text: cap / 2}
     bot.reader = CappedReader(margins)
     read = bot.retrieve(query, 4)
-    skipped = gap + w * first_margin >= w * CappedReader.margin_cap
-    assert bot.reader.calls == ([1] if skipped else [1, 3])
-    assert [h.reading is not None for h in read] == [True] + [not skipped] * 3
-    bot.reader = StandInReader()  # no cap: all read at once, in the same order
-    bot.reader.read = CappedReader(margins).read
-    assert [h.chunk.chunk_id for h in bot.retrieve(query, 4)] == [h.chunk.chunk_id for h in read]
+    if side < 0:  # the second could still pass the first: all read, and ranked by score + w * margin
+        assert bot.reader.calls == [1, 3] and all(h.reading is not None for h in read)
+        full = sorted(plain, key=lambda h: -(h.score + w * margins.get(h.chunk.text, 0.0)))
+        assert [h.chunk.chunk_id for h in read] == [h.chunk.chunk_id for h in full]
+        assert read[0].chunk.chunk_id == plain[1].chunk.chunk_id  # and it did
+    else:  # none could: the first alone is read, the rest keep their fused order
+        assert bot.reader.calls == [1] and [h.reading is not None for h in read] == [True, False, False, False]
+        assert [h.chunk.chunk_id for h in read] == [h.chunk.chunk_id for h in plain]
+        assert bot.answer(query, read).evidence.reader == pytest.approx(needed + 0.01)  # the first's margin only
+    bot.reader = CappedReader(margins)  # a refusal rule that weighs the reader's margins sees all of them
+    bot.composer.calibration = replace(bot.composer.calibration, reader_weight=0.01)
+    bot.retrieve(query, 4)
+    assert bot.reader.calls == [4]
