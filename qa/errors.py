@@ -40,6 +40,13 @@ class ModelNotFound(QAError):
         )
 
 
+class RuntimeUnavailable(QAError):
+    """An embedding runtime that cannot run here (a package missing, its model not buildable)."""
+
+    def __init__(self, runtime: str, model_id: str, reason: str, fix: str) -> None:
+        super().__init__(f"the {runtime} runtime cannot run model '{model_id}': {reason}. {fix}")
+
+
 class ReaderUnavailable(QAError):
     """The shipped reader cannot be used (missing, damaged, or another base model)."""
 

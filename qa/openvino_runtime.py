@@ -170,7 +170,7 @@ class OpenVinoEmbedder:
         if int8:
             from qa.int8 import quantized
 
-            self._xml = quantized(self._xml, self._inputs, self._prompts, cache_dir)
+            self._xml = quantized(self._xml, self._inputs, self._prompts, model_id, cache_dir)
         self._threads = threads
         with ThreadPoolExecutor(1) as pool:  # OpenVINO compiles without the GIL while the tokenizer is read
             compiling = pool.submit(compile_ir, self._xml, threads)

