@@ -25,6 +25,7 @@ import numpy as np
 
 from qa import arabic
 from qa.errors import ModelNotFound
+from qa.settings import CHOOSABLE_RUNTIMES
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ def resolve_runtime(setting: str, index_runtime: str | None = None, model_id: st
         return setting
     if index_runtime == "":  # recorded before runtimes were: torch
         return "torch"
-    return index_runtime if index_runtime in ("torch", "openvino", "openvino-int8") else default_runtime(model_id)
+    return index_runtime if index_runtime in CHOOSABLE_RUNTIMES else default_runtime(model_id)
 
 
 def load_embedder(model_id: str, *, batch_size: int = 32, cache_dir: Path | None = None,

@@ -36,6 +36,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
 LLM_PROVIDERS = ("openai", "ollama")
 Runtime = Literal["auto", "torch", "openvino", "openvino-int8"]
 RUNTIMES: tuple[str, ...] = get_args(Runtime)
+CHOOSABLE_RUNTIMES: tuple[str, ...] = tuple(r for r in RUNTIMES if r != "auto")  # what an index can record
 MilvusIndex = Literal["auto", "FLAT", "HNSW", "IVF_FLAT"]
 MILVUS_INDEXES: tuple[str, ...] = get_args(MilvusIndex)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import IndexMismatch
+from qa.settings import CHOOSABLE_RUNTIMES
 
-# the runtimes a setting can choose; others (the test embedder's) are fixed
-CHOOSABLE = ("torch", "openvino", "openvino-int8")
+CHOOSABLE = CHOOSABLE_RUNTIMES  # the runtimes a setting can choose; others (the test embedder's) are fixed
 FORMAT_VERSION = 2  # 2: Arabic terms are light10 stems (1: Snowball); the lexical index must be rebuilt
 
 
